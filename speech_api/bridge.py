@@ -1,0 +1,120 @@
+"""One implementation, two faces: give synchronous drivers the seed's async face.
+
+The hub's actors are threads and call drivers synchronously. The seed's API is
+``await client.transcribe(...)`` and ``async for x in client.transcribe_stream(...)``.
+These helpers run the blocking code in a worker thread and hand results,
+errors and cancellation across, so no driver needs a second, async implementation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TypeVar, cast
+
+T = TypeVar("T")
+
+_DONE = object()
+
+
+async def run_blocking(func: Callable[[], T]) -> T:
+    """Await a blocking call made in a worker thread.
+
+    Cancelling the awaiting task stops waiting at once; the call itself cannot be
+    interrupted and finishes in its thread (callers pass a call with a timeout).
+    """
+    return await asyncio.to_thread(func)
+
+
+class _StopRequestedError(Exception):
+    """Raised inside the worker to end a producer after the consumer went away."""
+
+
+async def iterate_in_thread(
+    make_iterator: Callable[[], Iterator[T]],
+    *,
+    max_pending: int = 64,
+    stop_timeout: float = 5.0,
+) -> AsyncIterator[T]:
+    """Iterate a blocking iterator in a worker thread, as an async iterator.
+
+    - items arrive in order, at most ``max_pending`` ahead of the consumer
+      (back-pressure: the worker waits, it does not buffer without bound);
+    - an exception in the iterator is raised at the consumer's ``async for``;
+    - when the consumer stops early (``break``, cancellation, error) the worker is
+      told to stop, the sync iterator's ``close()`` runs in the worker, and this
+      waits up to ``stop_timeout`` for the thread to end.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[object] = asyncio.Queue()  # bounded by `slots`
+    stop = threading.Event()
+    slots = threading.Semaphore(max_pending)
+
+    def put(item: object) -> None:
+        with contextlib.suppress(RuntimeError):  # loop already closed
+            loop.call_soon_threadsafe(queue.put_nowait, item)
+
+    def produce() -> None:
+        iterator: Iterator[T] | None = None
+        try:
+            iterator = make_iterator()
+            for item in iterator:
+                while not slots.acquire(timeout=0.05):
+                    if stop.is_set():
+                        raise _StopRequestedError
+                if stop.is_set():
+                    raise _StopRequestedError
+                put((True, item))
+            put(_DONE)
+        except _StopRequestedError:
+            pass
+        except BaseException as exc:  # noqa: BLE001 - handed to the consumer
+            put((False, exc))
+        finally:
+            close = getattr(iterator, "close", None)
+            if callable(close):
+                with contextlib.suppress(Exception):
+                    close()
+
+    worker = threading.Thread(target=produce, name="speech-api-bridge", daemon=True)
+    worker.start()
+    try:
+        while True:
+            entry = await queue.get()
+            if entry is _DONE:
+                return
+            ok, value = cast("tuple[bool, object]", entry)
+            if not ok:
+                raise cast(BaseException, value)
+            slots.release()
+            yield cast(T, value)
+    finally:
+        stop.set()
+        await asyncio.to_thread(worker.join, stop_timeout)
+
+
+async def collect(source: AsyncIterator[T]) -> list[T]:
+    """All items of an async iterator, in order (handy in scripts and tests)."""
+    return [item async for item in source]
+
+
+def iterate_sync(source: AsyncIterator[T], *, timeout: float | None = None) -> Iterator[T]:
+    """The opposite direction: drain an async iterator from synchronous code.
+
+    Runs its own event loop in the calling thread; used by examples and tools that
+    are plain scripts. ``timeout`` bounds the wait for each item.
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        while True:
+            try:
+                item = loop.run_until_complete(asyncio.wait_for(anext(source), timeout))
+            except StopAsyncIteration:
+                return
+            yield item
+    finally:
+        with contextlib.suppress(Exception):
+            loop.run_until_complete(source.aclose())  # type: ignore[attr-defined]
+        loop.close()
