@@ -1,0 +1,140 @@
+"""Smoothed speech start / speech end detection on top of a frame VAD.
+
+Raw VAD decisions flicker. The segmenter turns them into utterances:
+
+- a *candidate* starts at the first of ``start_ms`` consecutive speech frames;
+- it is *confirmed* (``SpeechStart``, stamped with the candidate's first frame)
+  once it holds ``min_speech_ms`` of speech, so clicks and coughs never start
+  an utterance;
+- it ends (``SpeechEnd``, stamped at the end of its last speech frame) after
+  ``hangover_ms`` of silence; an unconfirmed candidate is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from speech_api import AudioChunk
+
+if TYPE_CHECKING:
+    from drivers.local.vad import Vad
+
+_NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechStart:
+    """Speech began; ``at_ns`` is the capture time of its first frame."""
+
+    at_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEnd:
+    """Speech ended; ``at_ns`` is the capture time just after its last speech frame."""
+
+    at_ns: int
+    started_at_ns: int
+
+    @property
+    def duration_ms(self) -> float:
+        return (self.at_ns - self.started_at_ns) / _NS_PER_MS
+
+
+VadEvent = SpeechStart | SpeechEnd
+
+
+class SpeechSegmenter:
+    """Feed chunks of any size; get :class:`SpeechStart` / :class:`SpeechEnd` events."""
+
+    def __init__(
+        self,
+        vad: Vad,
+        *,
+        start_ms: float = 60.0,
+        hangover_ms: float = 400.0,
+        min_speech_ms: float = 150.0,
+    ) -> None:
+        for name, value in (("start_ms", start_ms), ("hangover_ms", hangover_ms),
+                            ("min_speech_ms", min_speech_ms)):
+            if value < 0:
+                raise ValueError(f"{name} must not be negative, got {value}")
+        self.vad = vad
+        self.start_ms = start_ms
+        self.hangover_ms = hangover_ms
+        self.min_speech_ms = min_speech_ms
+        self._frame_ns = round(vad.frame_ms * _NS_PER_MS)
+        self._reset_state()
+
+    @property
+    def in_speech(self) -> bool:
+        """True between a SpeechStart and its SpeechEnd."""
+        return self._confirmed
+
+    def reset(self) -> None:
+        """Forget any utterance in progress (no event) and the VAD's state."""
+        self.vad.reset()
+        self._reset_state()
+
+    def feed(self, chunk: AudioChunk) -> list[VadEvent]:
+        events: list[VadEvent] = []
+        for at_ns, speech in self.vad.classify(chunk):
+            event = self._step(at_ns, speech)
+            if event is not None:
+                events.append(event)
+        return events
+
+    def flush(self) -> list[VadEvent]:
+        """End of stream: close an utterance still open."""
+        events: list[VadEvent] = []
+        if self._confirmed:
+            events.append(SpeechEnd(self._last_speech_end_ns, self._candidate_start_ns))
+        self._reset_state()
+        return events
+
+    def _reset_state(self) -> None:
+        self._run_ns = 0  # consecutive speech before a candidate exists
+        self._run_start_ns = 0
+        self._candidate = False
+        self._confirmed = False
+        self._candidate_start_ns = 0
+        self._speech_ns = 0
+        self._silence_ns = 0
+        self._last_speech_end_ns = 0
+
+    def _step(self, at_ns: int, speech: bool) -> VadEvent | None:
+        frame = self._frame_ns
+        if not self._candidate:
+            if not speech:
+                self._run_ns = 0
+                return None
+            if self._run_ns == 0:
+                self._run_start_ns = at_ns
+            self._run_ns += frame
+            if self._run_ns < self.start_ms * _NS_PER_MS:
+                return None
+            self._candidate = True
+            self._candidate_start_ns = self._run_start_ns
+            self._speech_ns = self._run_ns
+            self._silence_ns = 0
+            self._last_speech_end_ns = at_ns + frame
+            return self._maybe_confirm()
+        if speech:
+            self._speech_ns += frame
+            self._silence_ns = 0
+            self._last_speech_end_ns = at_ns + frame
+            return self._maybe_confirm()
+        self._silence_ns += frame
+        if self._silence_ns < self.hangover_ms * _NS_PER_MS:
+            return None
+        ended = SpeechEnd(self._last_speech_end_ns, self._candidate_start_ns)
+        was_confirmed = self._confirmed
+        self._reset_state()
+        return ended if was_confirmed else None
+
+    def _maybe_confirm(self) -> VadEvent | None:
+        if self._confirmed or self._speech_ns < self.min_speech_ms * _NS_PER_MS:
+            return None
+        self._confirmed = True
+        return SpeechStart(self._candidate_start_ns)
