@@ -1,0 +1,1 @@
+"""One module per ``maigic`` subcommand, each exposing ``register(subparsers)``."""

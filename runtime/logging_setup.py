@@ -1,0 +1,89 @@
+"""Logging for a systemd service and for a terminal, with secrets scrubbed.
+
+Under systemd (``JOURNAL_STREAM`` set) journald adds timestamps itself, so lines
+carry only a syslog priority prefix (``<6>``) that journald turns into the
+entry's level. In a terminal, lines get a time stamp. Every handler goes
+through :class:`SecretScrubber`, so a registered secret (the API key) is never
+written, whatever code logs it by mistake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+
+_SYSLOG_PRIORITY = {
+    logging.DEBUG: 7,
+    logging.INFO: 6,
+    logging.WARNING: 4,
+    logging.ERROR: 3,
+    logging.CRITICAL: 2,
+}
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+REDACTED = "[redacted]"
+MIN_SECRET_LENGTH = 8  # shorter strings would scrub ordinary words
+
+
+def register_secret(value: str | None) -> None:
+    """Never let ``value`` reach a log line from now on."""
+    if value and len(value) >= MIN_SECRET_LENGTH:
+        with _secrets_lock:
+            _secrets.add(value)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every registered secret replaced."""
+    with _secrets_lock:
+        secrets = tuple(_secrets)
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+class SecretScrubber(logging.Filter):
+    """Rewrites records so no registered secret is formatted into output."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message)
+        if record.exc_info and record.exc_info[1] is not None:
+            # format the traceback now, scrubbed, so the raw exception text is never used
+            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if clean != message or record.args:
+            record.msg, record.args = clean, None
+        return True
+
+
+class JournalFormatter(logging.Formatter):
+    """``<priority>logger: message``: journald reads the level, adds the time."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = _SYSLOG_PRIORITY.get(record.levelno, 6)
+        text = super().format(record)
+        return "\n".join(f"<{priority}>{line}" for line in text.splitlines() or [""])
+
+
+def setup_logging(level: str = "INFO", *, stream: object | None = None) -> None:
+    """Configure the root logger once for the process (idempotent)."""
+    out = stream if stream is not None else sys.stderr
+    handler = logging.StreamHandler(out)  # type: ignore[arg-type]
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+        )
+    handler.addFilter(SecretScrubber())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "_maigic", False):
+            root.removeHandler(old)
+    handler._maigic = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level.upper())
