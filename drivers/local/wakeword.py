@@ -1,0 +1,248 @@
+"""Wake word detection on the live capture stream.
+
+- :class:`MicroWakeWordDetector` (default): ``pymicro-wakeword`` with the models
+  its wheel ships (okay_nabu, hey_jarvis, alexa, hey_mycroft) or a user model.
+- :class:`KeyphraseDetector`: pocketsphinx keyphrase spotting for a custom phrase.
+- :class:`OpenWakeWordDetector`: openWakeWord, only with a user-supplied model.
+
+All take 20 ms chunks (or any size) at the capture rate, resample to 16 kHz, and
+stay quiet for ``refractory_ms`` of audio after a detection so that one
+utterance wakes the hub once. Time is counted in audio, not wall clock, so
+results are deterministic for a given input.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from drivers.local.framing import Reframer
+from speech_api import AudioChunk
+
+WAKE_ENGINES = ("micro", "keyphrase", "openwakeword")
+MICRO_MODELS = ("okay_nabu", "hey_jarvis", "alexa", "hey_mycroft")
+ENGINE_RATE = 16000
+_NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class WakeDetection:
+    """The wake phrase was heard; ``at_ns`` is the capture time of the frame that decided."""
+
+    name: str
+    phrase: str
+    at_ns: int
+    score: float
+
+
+@runtime_checkable
+class WakeWordDetector(Protocol):
+    def process(self, chunk: AudioChunk) -> WakeDetection | None: ...
+
+    def reset(self) -> None: ...
+
+
+class FramedWakeWord(ABC):
+    """Re-framing, refractory period and reset shared by every engine."""
+
+    def __init__(self, name: str, phrase: str, frame_samples: int, refractory_ms: float) -> None:
+        if refractory_ms < 0:
+            raise ValueError(f"refractory_ms must not be negative, got {refractory_ms}")
+        self.name = name
+        self.phrase = phrase
+        self.refractory_ms = refractory_ms
+        self._reframer = Reframer(ENGINE_RATE, frame_samples)
+        self._quiet_until_ns: int | None = None
+
+    def process(self, chunk: AudioChunk) -> WakeDetection | None:
+        """Feed one chunk; a detection when the phrase just ended, else None."""
+        found: WakeDetection | None = None
+        for pcm, at_ns in self._reframer.feed(chunk):
+            score = self._score_frame(pcm)
+            if self._quiet_until_ns is not None and at_ns < self._quiet_until_ns:
+                continue
+            if score is not None and found is None:
+                found = WakeDetection(self.name, self.phrase, at_ns, score)
+                self._quiet_until_ns = at_ns + round(self.refractory_ms * _NS_PER_MS)
+                self._after_detection()
+        return found
+
+    def reset(self) -> None:
+        """Forget buffered audio, engine state and the refractory period."""
+        self._reframer.reset()
+        self._quiet_until_ns = None
+        self._reset_engine()
+
+    @abstractmethod
+    def _score_frame(self, pcm: bytes) -> float | None:
+        """The detection score if this frame completes the phrase, else None."""
+
+    @abstractmethod
+    def _reset_engine(self) -> None: ...
+
+    def _after_detection(self) -> None:
+        self._reset_engine()
+
+
+def _micro_config_path(model: str) -> Path:
+    if model in MICRO_MODELS:
+        import pymicro_wakeword
+
+        return Path(pymicro_wakeword.__file__).parent / "models" / f"{model}.json"
+    path = Path(model)
+    if path.suffix != ".json" or not path.is_file():
+        raise FileNotFoundError(
+            f"microWakeWord model {model!r}: expected one of {', '.join(MICRO_MODELS)} "
+            "or the path of a model's .json file"
+        )
+    return path
+
+
+class MicroWakeWordDetector(FramedWakeWord):
+    """microWakeWord (TFLite micro models through ``pymicro-wakeword``).
+
+    ``probability_cutoff`` overrides the model's own threshold (lower = more
+    sensitive, more false wakes).
+    """
+
+    def __init__(
+        self,
+        model: str = "okay_nabu",
+        *,
+        probability_cutoff: float | None = None,
+        refractory_ms: float = 2000.0,
+    ) -> None:
+        from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
+
+        self._model: Any = MicroWakeWord.from_config(_micro_config_path(model))
+        if probability_cutoff is not None:
+            if not 0.0 < probability_cutoff < 1.0:
+                raise ValueError(f"probability_cutoff must be in (0, 1), got {probability_cutoff}")
+            self._model.probability_cutoff = probability_cutoff
+        self._features: Any = MicroWakeWordFeatures()
+        super().__init__(self._model.id, self._model.wake_word, 160, refractory_ms)
+
+    def _score_frame(self, pcm: bytes) -> float | None:
+        best: float | None = None
+        for features in self._features.process_streaming(pcm):
+            probability = self._model.process_streaming_prob(features)
+            if probability is not None and probability > self._model.probability_cutoff:
+                best = max(best or 0.0, float(probability))
+        return best
+
+    def _reset_engine(self) -> None:
+        self._features.reset()
+        # the model keeps a feature stride buffer and a probability window
+        self._model._features.clear()
+        self._model._probabilities.clear()
+
+    def close(self) -> None:
+        self._model.close()
+
+
+class KeyphraseDetector(FramedWakeWord):
+    """pocketsphinx keyphrase spotting; every word must be in its dictionary.
+
+    ``threshold`` is pocketsphinx's ``kws_threshold`` (1e-40 .. 1e-5; smaller
+    is more sensitive).
+    """
+
+    def __init__(
+        self, phrase: str, *, threshold: float = 1e-20, refractory_ms: float = 2000.0
+    ) -> None:
+        from pocketsphinx import Decoder
+
+        words = phrase.lower().split()
+        if not words:
+            raise ValueError("keyphrase must not be empty")
+        self._decoder: Any = Decoder(
+            samprate=ENGINE_RATE, kws_threshold=threshold, loglevel="FATAL"
+        )
+        unknown = [w for w in words if self._decoder.lookup_word(w) is None]
+        if unknown:
+            raise ValueError(
+                f"keyphrase {phrase!r}: words not in the pocketsphinx dictionary: {unknown}"
+            )
+        self._decoder.add_keyphrase("wake", " ".join(words))
+        self._decoder.activate_search("wake")
+        self._decoder.start_utt()
+        super().__init__("keyphrase", " ".join(words), 320, refractory_ms)
+
+    def _score_frame(self, pcm: bytes) -> float | None:
+        self._decoder.process_raw(pcm, False, False)
+        hyp = self._decoder.hyp()
+        if hyp is None or not hyp.hypstr:
+            return None
+        return 1.0
+
+    def _reset_engine(self) -> None:
+        self._decoder.end_utt()
+        self._decoder.start_utt()
+
+    def close(self) -> None:
+        self._decoder.end_utt()
+
+
+class OpenWakeWordDetector(FramedWakeWord):
+    """openWakeWord with a user-supplied ``.onnx`` model (no model ships with the package)."""
+
+    def __init__(
+        self, model_path: str | Path, *, threshold: float = 0.5, refractory_ms: float = 2000.0
+    ) -> None:
+        path = Path(model_path)
+        if not path.is_file():
+            raise FileNotFoundError(f"openWakeWord model not found: {path}")
+        try:
+            from openwakeword.model import Model
+        except ImportError as exc:
+            raise RuntimeError(
+                "the openwakeword engine needs the 'openwakeword' package installed"
+            ) from exc
+        self.threshold = threshold
+        self._oww: Any = Model(wakeword_models=[str(path)], inference_framework="onnx")
+        super().__init__(path.stem, path.stem.replace("_", " "), 1280, refractory_ms)
+
+    def _score_frame(self, pcm: bytes) -> float | None:
+        import numpy as np
+
+        scores = self._oww.predict(np.frombuffer(pcm, dtype="<i2"))
+        best = max((float(s) for s in scores.values()), default=0.0)
+        return best if best >= self.threshold else None
+
+    def _reset_engine(self) -> None:
+        self._oww.reset()
+
+
+def create_wake_word(
+    engine: str = "micro",
+    *,
+    model: str = "okay_nabu",
+    phrase: str | None = None,
+    threshold: float | None = None,
+    refractory_ms: float = 2000.0,
+) -> FramedWakeWord:
+    """A wake word detector by config name.
+
+    ``micro``: ``model`` is a shipped model name or a model .json path;
+    ``keyphrase``: ``phrase`` is the words to spot; ``openwakeword``: ``model``
+    is the user's .onnx path. ``threshold`` is the engine's own sensitivity knob.
+    """
+    if engine == "micro":
+        return MicroWakeWordDetector(
+            model, probability_cutoff=threshold, refractory_ms=refractory_ms
+        )
+    if engine == "keyphrase":
+        if not phrase:
+            raise ValueError("the keyphrase wake word engine needs a phrase")
+        return KeyphraseDetector(
+            phrase, threshold=1e-20 if threshold is None else threshold, refractory_ms=refractory_ms
+        )
+    if engine == "openwakeword":
+        return OpenWakeWordDetector(
+            model, threshold=0.5 if threshold is None else threshold, refractory_ms=refractory_ms
+        )
+    raise ValueError(
+        f"unknown wake word engine {engine!r}; expected one of {', '.join(WAKE_ENGINES)}"
+    )
