@@ -1,0 +1,314 @@
+"""The conversation state machine (pure logic, no threads).
+
+The Controller actor feeds it messages and carries out the effects it returns:
+messages to other actors (:class:`Send`), deadlines (:class:`Arm`) and the
+state change itself (:class:`Transition`). One handler per state; every state
+that waits for something has a deadline, so nothing stays stuck.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+
+from actors import messages as m
+
+log = logging.getLogger(__name__)
+
+LISTENER, SESSION, PLAYBACK = "listener", "session", "playback"
+
+
+class State(Enum):
+    IDLE = "idle"
+    LISTENING = "listening"
+    THINKING = "thinking"
+    SPEAKING = "speaking"
+    MUTED = "muted"
+    OFFLINE = "offline"
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationSettings:
+    listen_timeout_s: float = 8.0  # mic open and nobody speaks
+    max_utterance_s: float = 30.0  # one user turn at most
+    thinking_timeout_s: float = 15.0  # commit -> first answer audio
+    speaking_timeout_s: float = 180.0  # one answer at most
+    follow_up_s: float = 0.0  # mic reopens this long after an answer (0 = off)
+    barge_in: bool = True  # user speech during an answer interrupts it
+    server_turns: bool = False  # the provider's VAD decides turns (always listening)
+    earcon_ms: int = 150  # the listening earcon plays before the mic opens
+
+    def __post_init__(self) -> None:
+        for name in ("listen_timeout_s", "max_utterance_s", "thinking_timeout_s",
+                     "speaking_timeout_s"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
+        if self.follow_up_s < 0 or self.earcon_ms < 0:
+            raise ValueError("follow_up_s and earcon_ms must be >= 0")
+
+
+# --- effects ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    role: str
+    message: object
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """Deliver ``Deadline(token)`` after ``seconds`` (replaces any earlier deadline)."""
+
+    seconds: float
+    token: int
+
+
+@dataclass(frozen=True, slots=True)
+class Disarm:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    old: State
+    new: State
+    cause: str
+
+
+Effect = Send | Arm | Disarm | Transition
+Handler = Callable[[object], "list[Effect] | None"]
+
+
+class Conversation:
+    """``handle(message)`` returns the effects; ``None``-returning handlers mean 'ignored'."""
+
+    def __init__(
+        self, settings: ConversationSettings, clock: Callable[[], int] = time.monotonic_ns
+    ) -> None:
+        self.settings = settings
+        self.state = State.OFFLINE  # until the provider says it is ready
+        self.online = False
+        self._clock = clock
+        self._token = 0
+        self._ptt = False  # this turn is push-to-talk: the release commits
+        self._heard = False  # local VAD heard speech in this turn
+        self._follow_up = False
+        self._last_voice_end_ns = 0
+        self._handlers: dict[State, Handler] = {
+            State.IDLE: self._on_idle,
+            State.LISTENING: self._on_listening,
+            State.THINKING: self._on_thinking,
+            State.SPEAKING: self._on_speaking,
+            State.MUTED: self._on_muted,
+            State.OFFLINE: self._on_offline,
+        }
+
+    # --- entry point ------------------------------------------------------------
+
+    def handle(self, msg: object) -> list[Effect]:
+        if isinstance(msg, m.Deadline) and msg.token != self._token:
+            return []  # a deadline from a state we already left
+        common = self._common(msg)
+        if common is not None:
+            return common
+        effects = self._handlers[self.state](msg)
+        if effects is None:
+            log.debug("%s ignored in %s", type(msg).__name__, self.state.name)
+            return []
+        return effects
+
+    def start(self) -> list[Effect]:
+        """Effects to run once when the Controller starts."""
+        return [Send(LISTENER, m.SetMuted(False)), Send(LISTENER, m.CloseMic())]
+
+    # --- handlers shared by every state ------------------------------------------
+
+    def _common(self, msg: object) -> list[Effect] | None:
+        if isinstance(msg, m.ButtonPressed) and msg.press is m.Press.DOUBLE_TAP:
+            if self.state is State.MUTED:
+                return [Send(LISTENER, m.SetMuted(False)), _earcon("UNMUTED"),
+                        *self._rest("unmuted by double tap")]
+            return [*self._abort(), Send(LISTENER, m.SetMuted(True)), _earcon("MUTED"),
+                    *self._go(State.MUTED, "muted by double tap")]
+        if isinstance(msg, m.ProviderOffline):
+            was_online, self.online = self.online, False
+            if self.state in (State.MUTED, State.OFFLINE):
+                return []
+            earcon = [_earcon("OFFLINE")] if was_online else []
+            return [*self._abort(), *earcon, *self._go(State.OFFLINE, f"provider: {msg.reason}")]
+        if isinstance(msg, m.ProviderOnline):
+            self.online = True
+            if self.state is State.OFFLINE:
+                return self._rest("provider reconnected" if msg.reconnected else "provider ready")
+            return []
+        if isinstance(msg, m.ActorRestarted):
+            if self.state is State.MUTED:
+                return [Send(LISTENER, m.SetMuted(True))]
+            return [*self._abort(), _earcon("ERROR"), *self._rest(f"{msg.role} restarted")]
+        return None
+
+    def _on_idle(self, msg: object) -> list[Effect] | None:
+        match msg:
+            case m.ButtonPressed(press=m.Press.TAP):
+                return self._listen("tap", ptt=False)
+            case m.ButtonPressed(press=m.Press.HOLD_START):
+                return self._listen("button held", ptt=True)
+            case m.WakeDetected(name=name):
+                return self._listen(f"wake word {name!r}", ptt=False)
+            case m.ProviderHeardSpeech() if self.settings.server_turns:
+                return self._go(State.LISTENING, "provider heard speech",
+                                self.settings.max_utterance_s)
+            case m.ReplyAudioStarted() if self.settings.server_turns:
+                return self._go(State.SPEAKING, "answer started",
+                                self.settings.speaking_timeout_s)
+        return None
+
+    def _on_listening(self, msg: object) -> list[Effect] | None:
+        s = self.settings
+        match msg:
+            case m.VoiceStarted():
+                self._heard = True
+                return [Arm(s.max_utterance_s, self._next_token())]
+            case m.VoiceEnded(at_ns=at_ns):
+                self._last_voice_end_ns = at_ns
+                if self._heard and not self._ptt and not s.server_turns:
+                    return self._commit("end of speech", at_ns)
+                return []
+            case m.ButtonPressed(press=m.Press.HOLD_START):
+                self._ptt = True
+                return []
+            case m.ButtonPressed(press=m.Press.HOLD_END) if self._ptt:
+                return self._commit_or_cancel("button released", msg.at_ns)
+            case m.ButtonPressed(press=m.Press.TAP):
+                return self._commit_or_cancel("tap", msg.at_ns)
+            case m.ProviderHeardSilence() if s.server_turns:
+                return self._go(State.THINKING, "provider heard the end of speech",
+                                s.thinking_timeout_s)
+            case m.ReplyAudioStarted() if s.server_turns:
+                return self._go(State.SPEAKING, "answer started", s.speaking_timeout_s)
+            case m.Deadline():
+                if s.server_turns:
+                    return self._rest("no end of speech from the provider")
+                if self._heard:
+                    return self._commit("utterance too long", self._clock())
+                cause = "follow-up window closed" if self._follow_up else "nobody spoke"
+                done = [_earcon("DONE")] if self._follow_up else []
+                return [*self._abort(), *done, *self._rest(cause)]
+        return None
+
+    def _on_thinking(self, msg: object) -> list[Effect] | None:
+        match msg:
+            case m.ReplyAudioStarted():
+                return self._go(State.SPEAKING, "answer audio arrived",
+                                self.settings.speaking_timeout_s)
+            case m.ReplyFinished(had_audio=False, status=status):
+                return self._finish_turn(f"answer ended without audio ({status})")
+            case m.ButtonPressed(press=m.Press.TAP):
+                return [*self._abort(), *self._rest("interrupted by tap")]
+            case m.ButtonPressed(press=m.Press.HOLD_START):
+                return [*self._abort(), *self._listen("interrupted by button hold", ptt=True)]
+            case m.Deadline():
+                return [*self._abort(), _earcon("ERROR"), *self._rest("no answer in time")]
+        return None
+
+    def _on_speaking(self, msg: object) -> list[Effect] | None:
+        match msg:
+            case m.ReplyPlayed():
+                return self._finish_turn("answer played")
+            case m.VoiceStarted(at_ns=at_ns) if self.settings.barge_in:
+                return [*self._abort(), *self._listen("barge-in by voice", ptt=False,
+                                                      since_ns=at_ns, heard=True)]
+            case m.ProviderHeardSpeech(at_ns=at_ns) if self.settings.barge_in:
+                return [*self._abort(), *self._listen("barge-in (provider VAD)", ptt=False,
+                                                      since_ns=at_ns, heard=True)]
+            case m.WakeDetected():
+                return [*self._abort(), *self._listen("barge-in by wake word", ptt=False)]
+            case m.ButtonPressed(press=m.Press.TAP):
+                return [*self._abort(), *self._rest("interrupted by tap")]
+            case m.ButtonPressed(press=m.Press.HOLD_START):
+                return [*self._abort(), *self._listen("interrupted by button hold", ptt=True)]
+            case m.Deadline():
+                return [*self._abort(), *self._rest("answer took too long")]
+        return None
+
+    def _on_muted(self, msg: object) -> list[Effect] | None:
+        return None  # only a double tap (handled in _common) leaves MUTED
+
+    def _on_offline(self, msg: object) -> list[Effect] | None:
+        match msg:
+            case m.ButtonPressed(press=m.Press.TAP | m.Press.HOLD_START) | m.WakeDetected():
+                return [_earcon("OFFLINE")]
+        return None
+
+    # --- building blocks --------------------------------------------------------
+
+    def _listen(self, cause: str, *, ptt: bool, since_ns: int | None = None,
+                heard: bool = False, follow_up: bool = False) -> list[Effect]:
+        self._ptt, self._heard, self._follow_up = ptt, heard, follow_up
+        s = self.settings
+        effects: list[Effect] = []
+        if since_ns is None:
+            quiet = follow_up or s.server_turns
+            if not quiet:
+                effects.append(_earcon("WAKE"))
+            since_ns = self._clock() + (0 if quiet else s.earcon_ms * 1_000_000)
+        if not s.server_turns:
+            effects += [Send(SESSION, m.BeginTurn()), Send(LISTENER, m.OpenMic(since_ns))]
+        timeout = s.follow_up_s if follow_up else s.listen_timeout_s
+        if heard:
+            timeout = s.max_utterance_s
+        return effects + self._go(State.LISTENING, cause, timeout)
+
+    def _commit(self, cause: str, speech_end_ns: int) -> list[Effect]:
+        return [Send(LISTENER, m.CloseMic()), Send(SESSION, m.CommitTurn(speech_end_ns)),
+                *self._go(State.THINKING, cause, self.settings.thinking_timeout_s)]
+
+    def _commit_or_cancel(self, cause: str, at_ns: int) -> list[Effect]:
+        if self._heard:
+            return self._commit(cause, at_ns)
+        return [*self._abort(), *self._rest(f"{cause} before any speech")]
+
+    def _finish_turn(self, cause: str) -> list[Effect]:
+        if self.settings.follow_up_s > 0 and not self.settings.server_turns:
+            return self._listen(f"{cause}; follow-up window", ptt=False, follow_up=True)
+        return self._rest(cause)
+
+    def _abort(self) -> list[Effect]:
+        """Undo whatever the current state has going (mic, turn, answer)."""
+        if self.state is State.LISTENING and not self.settings.server_turns:
+            return [Send(LISTENER, m.CloseMic()), Send(SESSION, m.CancelTurn())]
+        if self.state in (State.THINKING, State.SPEAKING):
+            return [Send(PLAYBACK, m.FlushPlayback(f"interrupted while {self.state.value}"))]
+        return []
+
+    def _rest(self, cause: str) -> list[Effect]:
+        """Back to IDLE, or OFFLINE when the provider is away."""
+        effects: list[Effect] = []
+        if self.settings.server_turns and self.online:
+            effects.append(Send(LISTENER, m.OpenMic(self._clock())))  # always listening
+        if self.online:
+            return effects + self._go(State.IDLE, cause)
+        return self._go(State.OFFLINE, cause)
+
+    def _go(self, new: State, cause: str, timeout_s: float | None = None) -> list[Effect]:
+        old, self.state = self.state, new
+        token = self._next_token()
+        log.info("state %s -> %s (%s)", old.name, new.name, cause)
+        deadline: Effect = Disarm() if timeout_s is None else Arm(timeout_s, token)
+        if new is State.OFFLINE or new is State.MUTED:
+            extra: list[Effect] = [Send(LISTENER, m.CloseMic())]
+        else:
+            extra = []
+        return [*extra, deadline, Transition(old, new, cause)]
+
+    def _next_token(self) -> int:
+        self._token += 1
+        return self._token
+
+
+def _earcon(kind: str) -> Send:
+    return Send(PLAYBACK, m.PlayEarcon(kind))

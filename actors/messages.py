@@ -1,0 +1,247 @@
+"""The immutable messages the hub's actors exchange.
+
+Every message is a frozen, slotted dataclass so it can cross threads without
+copies or locks. Times are ``time.monotonic_ns()`` values so each hop's latency
+can be measured. Audio itself travels as :class:`speech_api.AudioChunk`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import Enum
+
+from speech_api import AudioChunk
+from speech_api.events import RealtimeEvent
+
+
+def _now() -> int:
+    return time.monotonic_ns()
+
+
+# --- audio ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AudioReady:
+    """Nudge: captured audio waits in the shared mailbox (the audio is not in the message,
+    so a control message is never queued behind a backlog of audio)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserAudioReady:
+    """Nudge to the Session: microphone audio for the provider waits in its mailbox."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlayReply:
+    """A piece of the assistant's answer for the speaker."""
+
+    chunk: AudioChunk
+    item_id: str
+    response_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlayEarcon:
+    """Play a feedback sound (never sent to the provider)."""
+
+    kind: str  # drivers.earcons.Earcon member name
+
+
+@dataclass(frozen=True, slots=True)
+class EndOfReply:
+    """The provider finished sending ``response_id``; report when it has been heard."""
+
+    response_id: str
+
+
+# --- listener (local VAD and wake word) -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceStarted:
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceEnded:
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class WakeDetected:
+    name: str
+    at_ns: int = field(default_factory=_now)
+
+
+# --- control (Controller -> Listener / Session / Playback) ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpenMic:
+    """Send microphone audio captured at or after ``since_ns`` to the Session."""
+
+    since_ns: int
+
+
+@dataclass(frozen=True, slots=True)
+class CloseMic:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class SetMuted:
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BeginTurn:
+    """A new user turn starts: drop any stale provider input."""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitTurn:
+    """The user finished speaking (``speech_end_ns``): ask for the answer."""
+
+    speech_end_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class CancelTurn:
+    """Abandon the user turn (nothing said, timeout, mute)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlushPlayback:
+    """Stop the sound now (barge-in, tap, mute); Playback reports what was heard."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackFlushed:
+    """Playback stopped; milliseconds of each item actually played."""
+
+    played_ms: tuple[tuple[str, int], ...]
+    at_ns: int = field(default_factory=_now)
+
+
+# --- provider (Session -> Controller) -------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderEvent:
+    """A provider-neutral realtime event handed from the engine's reader thread."""
+
+    event: RealtimeEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOnline:
+    reconnected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderOffline:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderHeardSpeech:
+    """The provider's own VAD heard the user (server turn detection)."""
+
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderHeardSilence:
+    """The provider's VAD decided the user stopped (server turn detection)."""
+
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyAudioStarted:
+    response_id: str
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyFinished:
+    response_id: str
+    status: str
+    had_audio: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyPlayed:
+    """Playback has played all of ``response_id``."""
+
+    response_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FirstAudioWritten:
+    """The first period of an answer reached the sound device."""
+
+    item_id: str
+    at_ns: int
+
+
+# --- button and timers ----------------------------------------------------------------
+
+
+class Press(Enum):
+    """Button gestures the Controller understands (from drivers.gpio.ButtonEventKind)."""
+
+    PRESSED = "pressed"
+    RELEASED = "released"
+    TAP = "tap"
+    DOUBLE_TAP = "double_tap"
+    HOLD_START = "hold_start"
+    HOLD_END = "hold_end"
+    LONG_HOLD = "long_hold"
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPressed:
+    press: Press
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A state's timeout fired; ``token`` tells stale timers from the current one."""
+
+    token: int
+
+
+# --- supervision ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ActorFailed:
+    role: str
+    error: str
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
+class RestartActor:
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class ActorRestarted:
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
+class Ping:
+    """Asked by the watchdog; any live actor answers True."""
+
+
+@dataclass(frozen=True, slots=True)
+class StatusRequest:
+    """A (re)started Controller asks the Session whether the provider is online."""

@@ -1,0 +1,270 @@
+"""The conversation state machine, driven message by message (no threads)."""
+
+from __future__ import annotations
+
+import pytest
+
+from actors import messages as m
+from actors.conversation import (
+    LISTENER,
+    PLAYBACK,
+    SESSION,
+    Arm,
+    Conversation,
+    ConversationSettings,
+    Disarm,
+    Effect,
+    Send,
+    State,
+    Transition,
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_000_000_000
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def now(conv: Conversation) -> State:
+    """The current state (a call, so mypy does not narrow it across handle())."""
+    return conv.state
+
+
+def sent(effects: list[Effect], role: str | None = None) -> list[object]:
+    return [e.message for e in effects if isinstance(e, Send) and (role is None or e.role == role)]
+
+
+def arms(effects: list[Effect]) -> list[Arm]:
+    return [e for e in effects if isinstance(e, Arm)]
+
+
+def online(settings: ConversationSettings | None = None) -> tuple[Conversation, Clock]:
+    clock = Clock()
+    conv = Conversation(settings or ConversationSettings(), clock)
+    conv.handle(m.ProviderOnline())
+    assert now(conv) is State.IDLE
+    return conv, clock
+
+
+def tap() -> m.ButtonPressed:
+    return m.ButtonPressed(m.Press.TAP)
+
+
+def test_starts_offline_until_the_provider_is_ready() -> None:
+    conv = Conversation(ConversationSettings())
+    assert now(conv) is State.OFFLINE
+    effects = conv.handle(tap())
+    assert sent(effects) == [m.PlayEarcon("OFFLINE")]
+    assert now(conv) is State.OFFLINE
+    effects = conv.handle(m.ProviderOnline())
+    assert now(conv) is State.IDLE
+    assert Transition(State.OFFLINE, State.IDLE, "provider ready") in effects
+
+
+def test_tap_opens_the_mic_after_the_earcon() -> None:
+    conv, clock = online(ConversationSettings(earcon_ms=200, listen_timeout_s=5))
+    effects = conv.handle(tap())
+    assert now(conv) is State.LISTENING
+    messages = sent(effects)
+    assert messages.index(m.PlayEarcon("WAKE")) < messages.index(m.OpenMic(clock.now + 200_000_000))
+    assert m.BeginTurn() in sent(effects, SESSION)
+    assert arms(effects)[0].seconds == 5
+
+
+def test_voice_end_commits_and_waits_for_the_answer() -> None:
+    conv, _ = online(ConversationSettings(thinking_timeout_s=9))
+    conv.handle(tap())
+    conv.handle(m.VoiceStarted(at_ns=5))
+    effects = conv.handle(m.VoiceEnded(at_ns=77))
+    assert now(conv) is State.THINKING
+    assert sent(effects, LISTENER) == [m.CloseMic()]
+    assert sent(effects, SESSION) == [m.CommitTurn(77)]
+    assert arms(effects)[0].seconds == 9
+
+
+def test_full_turn_returns_to_idle_without_follow_up() -> None:
+    conv, _ = online()
+    conv.handle(m.WakeDetected("okay_nabu"))
+    conv.handle(m.VoiceStarted())
+    conv.handle(m.VoiceEnded())
+    conv.handle(m.ReplyAudioStarted("r1"))
+    assert now(conv) is State.SPEAKING
+    conv.handle(m.ReplyFinished("r1", "completed", had_audio=True))
+    assert now(conv) is State.SPEAKING  # still playing
+    effects = conv.handle(m.ReplyPlayed("r1"))
+    assert now(conv) is State.IDLE
+    assert any(isinstance(e, Disarm) for e in effects)
+
+
+def test_follow_up_window_reopens_the_mic_quietly_and_times_out_with_done() -> None:
+    conv, _ = online(ConversationSettings(follow_up_s=3))
+    conv.handle(tap())
+    conv.handle(m.VoiceStarted())
+    conv.handle(m.VoiceEnded())
+    conv.handle(m.ReplyAudioStarted("r1"))
+    effects = conv.handle(m.ReplyPlayed("r1"))
+    assert now(conv) is State.LISTENING
+    assert m.PlayEarcon("WAKE") not in sent(effects)
+    assert any(isinstance(x, m.OpenMic) for x in sent(effects, LISTENER))
+    arm = arms(effects)[0]
+    assert arm.seconds == 3
+    effects = conv.handle(m.Deadline(arm.token))
+    assert now(conv) is State.IDLE
+    assert m.PlayEarcon("DONE") in sent(effects)
+    assert m.CancelTurn() in sent(effects, SESSION)
+
+
+def test_push_to_talk_commits_on_release_even_mid_speech() -> None:
+    conv, _ = online()
+    conv.handle(m.ButtonPressed(m.Press.HOLD_START))
+    conv.handle(m.VoiceStarted())
+    conv.handle(m.VoiceEnded())  # a pause while still holding: no commit
+    assert now(conv) is State.LISTENING
+    effects = conv.handle(m.ButtonPressed(m.Press.HOLD_END, at_ns=42))
+    assert now(conv) is State.THINKING
+    assert sent(effects, SESSION) == [m.CommitTurn(42)]
+
+
+def test_release_without_speech_cancels_the_turn() -> None:
+    conv, _ = online()
+    conv.handle(m.ButtonPressed(m.Press.HOLD_START))
+    effects = conv.handle(m.ButtonPressed(m.Press.HOLD_END))
+    assert now(conv) is State.IDLE
+    assert sent(effects, SESSION) == [m.CancelTurn()]
+
+
+def test_nobody_speaking_times_out_back_to_idle() -> None:
+    conv, _ = online()
+    arm = arms(conv.handle(tap()))[0]
+    effects = conv.handle(m.Deadline(arm.token))
+    assert now(conv) is State.IDLE
+    assert m.CloseMic() in sent(effects, LISTENER)
+
+
+def test_a_stale_deadline_is_ignored() -> None:
+    conv, _ = online()
+    old = arms(conv.handle(tap()))[0]
+    conv.handle(m.VoiceStarted())  # re-arms with a new token
+    assert conv.handle(m.Deadline(old.token)) == []
+    assert now(conv) is State.LISTENING
+
+
+def test_overlong_utterance_is_committed() -> None:
+    conv, _ = online(ConversationSettings(max_utterance_s=2))
+    conv.handle(tap())
+    arm = arms(conv.handle(m.VoiceStarted()))[0]
+    assert arm.seconds == 2
+    conv.handle(m.Deadline(arm.token))
+    assert now(conv) is State.THINKING
+
+
+def test_no_answer_in_time_flushes_and_plays_error() -> None:
+    conv, _ = online()
+    conv.handle(tap())
+    conv.handle(m.VoiceStarted())
+    arm = arms(conv.handle(m.VoiceEnded()))[0]
+    effects = conv.handle(m.Deadline(arm.token))
+    assert now(conv) is State.IDLE
+    assert any(isinstance(x, m.FlushPlayback) for x in sent(effects, PLAYBACK))
+    assert m.PlayEarcon("ERROR") in sent(effects)
+
+
+def speaking(settings: ConversationSettings | None = None) -> Conversation:
+    conv, _ = online(settings)
+    conv.handle(tap())
+    conv.handle(m.VoiceStarted())
+    conv.handle(m.VoiceEnded())
+    conv.handle(m.ReplyAudioStarted("r1"))
+    assert now(conv) is State.SPEAKING
+    return conv
+
+
+def test_voice_during_the_answer_barges_in_and_listens_from_the_voice_start() -> None:
+    conv = speaking()
+    effects = conv.handle(m.VoiceStarted(at_ns=123))
+    assert now(conv) is State.LISTENING
+    assert isinstance(sent(effects, PLAYBACK)[0], m.FlushPlayback)
+    assert m.OpenMic(123) in sent(effects, LISTENER)
+    assert m.PlayEarcon("WAKE") not in sent(effects)
+    effects = conv.handle(m.VoiceEnded(at_ns=999))  # already heard: the end commits
+    assert now(conv) is State.THINKING
+
+
+def test_barge_in_disabled_keeps_speaking() -> None:
+    conv = speaking(ConversationSettings(barge_in=False))
+    assert conv.handle(m.VoiceStarted()) == []
+    assert now(conv) is State.SPEAKING
+
+
+def test_tap_interrupts_the_answer() -> None:
+    conv = speaking()
+    effects = conv.handle(tap())
+    assert now(conv) is State.IDLE
+    assert [type(x) for x in sent(effects, PLAYBACK)] == [m.FlushPlayback]
+
+
+def test_double_tap_mutes_from_any_state_and_unmutes() -> None:
+    conv = speaking()
+    effects = conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))
+    assert now(conv) is State.MUTED
+    assert m.SetMuted(True) in sent(effects, LISTENER)
+    assert m.PlayEarcon("MUTED") in sent(effects)
+    assert conv.handle(tap()) == []
+    assert conv.handle(m.WakeDetected("x")) == []
+    effects = conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))
+    assert now(conv) is State.IDLE
+    assert m.SetMuted(False) in sent(effects, LISTENER)
+
+
+def test_provider_drop_mid_answer_goes_offline_with_earcon_and_comes_back() -> None:
+    conv = speaking()
+    effects = conv.handle(m.ProviderOffline("socket closed"))
+    assert now(conv) is State.OFFLINE
+    assert m.PlayEarcon("OFFLINE") in sent(effects)
+    assert any(isinstance(x, m.FlushPlayback) for x in sent(effects, PLAYBACK))
+    conv.handle(m.ProviderOnline(reconnected=True))
+    assert now(conv) is State.IDLE
+
+
+def test_offline_while_muted_stays_muted_and_unmutes_to_offline() -> None:
+    conv, _ = online()
+    conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))
+    conv.handle(m.ProviderOffline("gone"))
+    assert now(conv) is State.MUTED
+    conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))
+    assert now(conv) is State.OFFLINE
+
+
+def test_actor_restart_resets_to_idle_with_error_earcon() -> None:
+    conv = speaking()
+    effects = conv.handle(m.ActorRestarted("listener"))
+    assert now(conv) is State.IDLE
+    assert m.PlayEarcon("ERROR") in sent(effects)
+
+
+def test_server_turns_keep_the_mic_open_and_follow_the_provider() -> None:
+    conv, _ = online(ConversationSettings(server_turns=True))
+    conv.handle(m.ProviderHeardSpeech())
+    assert now(conv) is State.LISTENING
+    conv.handle(m.ProviderHeardSilence())
+    assert now(conv) is State.THINKING
+    conv.handle(m.ReplyAudioStarted("r"))
+    effects = conv.handle(m.ProviderHeardSpeech(at_ns=5))
+    assert now(conv) is State.LISTENING
+    assert any(isinstance(x, m.FlushPlayback) for x in sent(effects, PLAYBACK))
+    assert m.CloseMic() not in sent(effects, LISTENER)
+
+
+def test_every_transition_is_reported_with_a_cause() -> None:
+    conv, _ = online()
+    effects = conv.handle(tap())
+    transitions = [e for e in effects if isinstance(e, Transition)]
+    assert transitions == [Transition(State.IDLE, State.LISTENING, "tap")]
+
+
+def test_bad_settings_are_rejected_with_the_name() -> None:
+    with pytest.raises(ValueError, match="listen_timeout_s"):
+        ConversationSettings(listen_timeout_s=0)
