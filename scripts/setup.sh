@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up everything mAIgic hub needs on Debian 12 / Raspberry Pi OS Bookworm:
+# system packages (apt) and a virtual environment in .venv with the project installed.
+# Usage: scripts/setup.sh [EXTRAS]   (default extras: local; the tests use dev)
+# Idempotent: packages already present are not reinstalled.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras="${1:-local}"
+
+# alsa-lib headers + compiler (pyalsaaudio builds from source), offline voices, real speech for tests,
+# sox for audio checks, shellcheck/systemd-analyze for the deploy checks.
+APT_PACKAGES=(
+  python3 python3-venv python3-dev build-essential pkg-config
+  libasound2-dev alsa-utils libsndfile1
+  flite espeak-ng pocketsphinx-testdata sox
+  shellcheck systemd
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing system packages: ${missing[*]}"
+  $sudo apt-get update -qq
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv"
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[${extras}]"
+echo "setup: ready (.venv, extras: ${extras})"
