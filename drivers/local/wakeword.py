@@ -13,6 +13,7 @@ results are deterministic for a given input.
 
 from __future__ import annotations
 
+import importlib
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,13 +196,13 @@ class OpenWakeWordDetector(FramedWakeWord):
         if not path.is_file():
             raise FileNotFoundError(f"openWakeWord model not found: {path}")
         try:
-            from openwakeword.model import Model
+            model_module = importlib.import_module("openwakeword.model")
         except ImportError as exc:
             raise RuntimeError(
                 "the openwakeword engine needs the 'openwakeword' package installed"
             ) from exc
         self.threshold = threshold
-        self._oww: Any = Model(wakeword_models=[str(path)], inference_framework="onnx")
+        self._oww: Any = model_module.Model(wakeword_models=[str(path)], inference_framework="onnx")
         super().__init__(path.stem, path.stem.replace("_", " "), 1280, refractory_ms)
 
     def _score_frame(self, pcm: bytes) -> float | None:

@@ -1,0 +1,229 @@
+"""Offline speech-to-text with pocketsphinx (model shipped in its wheel).
+
+Modes:
+- ``free``: the en-us language model, any English (WER ~30% on read speech);
+- ``grammar``: a JSGF command grammar (near-exact on in-grammar commands, but
+  everything else is forced onto some command);
+- ``grammar+free``: decode with both and keep the grammar result unless the
+  free-form decoding explains the audio much better (out-of-grammar speech).
+  This is what the hub's local mode uses with the skills' grammar.
+
+pocketsphinx decoders are not thread-safe and slow to build (~0.3 s), so the
+client keeps a small pool: concurrent calls each borrow their own.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from drivers.local.framing import resample_pcm16, to_pcm16_mono
+from drivers.local.realtime_stt import UtteranceDecoder, transcribe_live
+from drivers.local.vad import create_vad
+from speech_api import (
+    AudioChunk,
+    AudioError,
+    BlockingSpeechToTextClient,
+    RealtimeSessionConfig,
+    TranscriptionError,
+    TranscriptionEvent,
+)
+
+STT_MODES = ("free", "grammar", "grammar+free")
+DECODER_RATE = 16000
+_FREE, _GRAMMAR = "_default", "grammar"
+_BLOCK_BYTES = DECODER_RATE * 2 // 4  # 250 ms per process_raw call: partials 4x a second
+
+
+@dataclass(frozen=True, slots=True)
+class Hypothesis:
+    text: str
+    score: int  # pocketsphinx path score (log domain, larger is better)
+    frames: int
+
+
+class LocalSpeechToTextClient(BlockingSpeechToTextClient):
+    """pocketsphinx behind the seed's :class:`SpeechToTextClient` interface.
+
+    ``grammar`` is JSGF text (see :func:`drivers.local.grammar.build_jsgf` and
+    ``SkillRegistry.jsgf()``); required for the grammar modes. ``fallback_margin``
+    is how much better per 10 ms frame the free-form path score must be before
+    ``grammar+free`` prefers it. ``vad_engine`` segments ``transcribe_realtime``.
+    """
+
+    def __init__(
+        self,
+        *,
+        mode: str = "free",
+        grammar: str | None = None,
+        fallback_margin: float = 30.0,
+        vad_engine: str = "webrtc",
+        decoder_options: dict[str, Any] | None = None,
+    ) -> None:
+        if mode not in STT_MODES:
+            raise ValueError(f"unknown local STT mode {mode!r}; expected one of {STT_MODES}")
+        if mode != "free" and not grammar:
+            raise ValueError(f"local STT mode {mode!r} needs a JSGF grammar")
+        self.mode = mode
+        self.fallback_margin = fallback_margin
+        self.vad_engine = vad_engine
+        self._grammar = grammar
+        self._options = {"loglevel": "FATAL", **(decoder_options or {})}
+        self._idle: list[Any] = []
+        self._lock = threading.Lock()
+        with self._decoder():  # build one now: a bad grammar fails at start-up
+            pass
+
+    # --- the seed's interface ------------------------------------------------------
+
+    def supported_languages(self) -> list[str]:
+        return ["en"]
+
+    def transcribe_blocking(
+        self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
+    ) -> str:
+        *_, last = self.transcribe_stream_blocking(audio, language, prompt)
+        return last
+
+    def transcribe_stream_blocking(
+        self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
+    ) -> Iterator[str]:
+        """Growing hypotheses while decoding (each the whole text so far); the last is final.
+
+        ``prompt`` is accepted for interface compatibility and ignored.
+        """
+        self._check_language(language)
+        pcm = self.prepare(audio)
+        with self._decoder() as decoder:
+            live = _LiveDecoder(decoder, self._first_search)
+            yield from self._partials(live, pcm)
+            yield self._final_text(decoder, live, pcm)
+
+    def transcribe_realtime_blocking(
+        self, chunks: Iterator[AudioChunk], config: RealtimeSessionConfig | None = None
+    ) -> Iterator[TranscriptionEvent]:
+        """VAD-segmented live transcription: partial deltas, then one final per utterance."""
+        config = config or RealtimeSessionConfig()
+        self._check_language(config.language)
+        segmenter_vad = create_vad(self.vad_engine)
+        with self._decoder() as decoder:
+            yield from transcribe_live(
+                chunks,
+                config,
+                segmenter_vad,
+                start=lambda: _LiveDecoder(decoder, self._first_search),
+                finish=lambda live, pcm: self._final_text(decoder, live, pcm),
+            )
+
+    # --- decoding ------------------------------------------------------------------
+
+    @staticmethod
+    def prepare(audio: AudioChunk) -> bytes:
+        """16 kHz mono PCM16 bytes of ``audio``; :class:`AudioError` if unusable."""
+        if not isinstance(audio, AudioChunk):
+            raise AudioError(f"expected an AudioChunk, got {type(audio).__name__}")
+        mono = to_pcm16_mono(audio, what="speech-to-text input")
+        return resample_pcm16(mono.data, mono.sample_rate, DECODER_RATE)
+
+    def decode(self, pcm: bytes, search: str | None = None) -> Hypothesis:
+        """One complete decoding of 16 kHz PCM16 with the free (default) or grammar search."""
+        with self._decoder() as decoder:
+            return self._decode(decoder, search or self._first_search, pcm)
+
+    @property
+    def _first_search(self) -> str:
+        return _FREE if self.mode == "free" else _GRAMMAR
+
+    def _final_text(self, decoder: Any, live: UtteranceDecoder, pcm: bytes) -> str:
+        """Finish ``live`` (decoding with the first search) and pick the final text."""
+        assert isinstance(live, _LiveDecoder)
+        first = live.finish()
+        if self.mode != "grammar+free":
+            return first.text
+        free = self._decode(decoder, _FREE, pcm)
+        if not first.text:
+            return free.text
+        per_frame = (free.score - first.score) / max(1, first.frames)
+        return free.text if per_frame > self.fallback_margin else first.text
+
+    @staticmethod
+    def _partials(live: _LiveDecoder, pcm: bytes) -> Iterator[str]:
+        last = ""
+        for offset in range(0, len(pcm), _BLOCK_BYTES):
+            text = live.feed(pcm[offset : offset + _BLOCK_BYTES])
+            if text and text != last:
+                last = text
+                yield text
+
+    def _decode(self, decoder: Any, search: str, pcm: bytes) -> Hypothesis:
+        live = _LiveDecoder(decoder, search)
+        live.feed(pcm)
+        return live.finish()
+
+    def _check_language(self, language: str | None) -> None:
+        if language is not None and language.split("-")[0].lower() != "en":
+            raise TranscriptionError(
+                f"local speech-to-text supports English only ('en'), got {language!r}"
+            )
+
+    @contextmanager
+    def _decoder(self) -> Iterator[Any]:
+        with self._lock:
+            decoder = self._idle.pop() if self._idle else None
+        if decoder is None:
+            decoder = self._new_decoder()
+        try:
+            yield decoder
+        finally:
+            with self._lock:
+                self._idle.append(decoder)
+
+    def _new_decoder(self) -> Any:
+        from pocketsphinx import Decoder
+
+        try:
+            decoder = Decoder(samprate=DECODER_RATE, **self._options)
+            if self._grammar:
+                decoder.add_jsgf_string(_GRAMMAR, self._grammar)
+        except (RuntimeError, ValueError) as exc:
+            raise ValueError(f"pocketsphinx rejected the configuration or grammar: {exc}") from exc
+        return decoder
+
+
+class _LiveDecoder:
+    """One utterance on a pocketsphinx decoder: feed PCM, read partials, finish."""
+
+    def __init__(self, decoder: Any, search: str) -> None:
+        self._decoder = decoder
+        decoder.activate_search(search)
+        decoder.start_utt()
+        self._open = True
+
+    def feed(self, pcm: bytes) -> str:
+        """Decode more 16 kHz PCM16; the current partial hypothesis."""
+        if pcm:
+            self._decoder.process_raw(pcm, False, False)
+        hyp = self._decoder.hyp()
+        return _clean(hyp.hypstr) if hyp is not None else ""
+
+    def finish(self) -> Hypothesis:
+        if self._open:
+            self._decoder.end_utt()
+            self._open = False
+        hyp = self._decoder.hyp()
+        frames = int(self._decoder.n_frames())
+        if hyp is None:
+            return Hypothesis("", 0, frames)
+        return Hypothesis(_clean(hyp.hypstr), int(hyp.score), frames)
+
+
+def _clean(text: str) -> str:
+    # pocketsphinx marks alternative pronunciations as word(2) and fillers as <sil>, [noise]
+    words = [w.split("(")[0] for w in text.split() if not w.startswith(("<", "["))]
+    return " ".join(words)
+
+
+__all__ = ["DECODER_RATE", "STT_MODES", "Hypothesis", "LocalSpeechToTextClient"]
