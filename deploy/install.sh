@@ -9,6 +9,7 @@
 #                                                 image builds); apt, pip and systemctl are only
 #                                                 listed as "planned", never run
 #   deploy/install.sh --dry-run                   change nothing, list what would be done
+#   deploy/install.sh --no-start                  enable but do not start (image builds in a chroot)
 #
 # Idempotent: a second run leaves every file it manages untouched (same content, mode and owner),
 # and an existing /etc/maigic/maigic.yaml is never overwritten.
@@ -36,11 +37,12 @@ ROOT=""
 DRY_RUN=0
 UNINSTALL=0
 SKIP_PACKAGES=0
+NO_START=0
 API_KEY_SOURCE=""
 SRC_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 usage() {
-    sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
+    sed -n '2,15s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"
 }
 
 say() { printf 'maigic-install: %s\n' "$*"; }
@@ -54,11 +56,12 @@ parse_args() {
             --dry-run) DRY_RUN=1 ;;
             --uninstall) UNINSTALL=1 ;;
             --skip-packages) SKIP_PACKAGES=1 ;;
+            --no-start) NO_START=1 ;;
             --api-key-file) [[ $# -ge 2 ]] || die "--api-key-file needs a file"; API_KEY_SOURCE="$2"; shift ;;
             --api-key-file=*) API_KEY_SOURCE="${1#--api-key-file=}" ;;
             --source) [[ $# -ge 2 ]] || die "--source needs a directory"; SRC_DIR="$2"; shift ;;
             -h|--help) usage; exit 0 ;;
-            *) die "unknown option '$1' (expected --root DIR, --dry-run, --uninstall, --skip-packages, --api-key-file FILE, --source DIR)" ;;
+            *) die "unknown option '$1' (expected --root DIR, --dry-run, --uninstall, --skip-packages, --no-start, --api-key-file FILE, --source DIR)" ;;
         esac
         shift
     done
@@ -185,31 +188,31 @@ install_venv() {
     system "$VENV_DIR/bin/pip" install --disable-pip-version-check --upgrade "${SRC_DIR}[$EXTRAS]"
 }
 
-# A fresh config from the default gets the stored key's path, so the hub finds it. An existing
-# config is never edited: the user's file is theirs.
+# When a key is stored and the config's openai.api_key_file is still the default null, point it at
+# the key so the hub finds it. Any other value is the user's choice and is left alone.
 point_config_at_key() {
-    local conf="$ROOT$CONF_FILE"
+    local conf="$ROOT$CONF_FILE" first
+    [[ -e "$ROOT$KEY_FILE" || "$DRY_RUN" -eq 1 ]] || return 0
+    first="$(grep -m1 -E '^[[:space:]]*api_key_file:' "$conf" 2>/dev/null || true)"
+    [[ "$first" =~ ^[[:space:]]*api_key_file:[[:space:]]*(null|~)?([[:space:]]+#.*)?$ ]] || return 0
     if [[ "$DRY_RUN" -eq 1 ]]; then
         say "would: set openai.api_key_file: $KEY_FILE in $CONF_FILE"
         return 0
     fi
     # first api_key_file key only (the openai section's); keep indentation and trailing comment
+    say "pointing openai.api_key_file in $CONF_FILE at $KEY_FILE"
     sed -E -i "0,/^([[:space:]]*)api_key_file:[[:space:]]*(null|~)?([[:space:]]+#.*)?\$/s||\\1api_key_file: ${KEY_FILE}\\3|" "$conf"
 }
 
 install_config() {
-    local fresh=0
     ensure_dir "$CONF_DIR" 0750 root "$SERVICE_USER"
     if [[ -e "$ROOT$CONF_FILE" ]]; then
         say "keeping existing $CONF_FILE"
     else
         install_file "$SRC_DIR/config/maigic.yaml" "$CONF_FILE" 0640 root "$SERVICE_USER"
-        fresh=1
     fi
     install_key
-    if [[ "$fresh" -eq 1 && -e "$ROOT$KEY_FILE" ]]; then
-        point_config_at_key
-    fi
+    point_config_at_key
 }
 
 # The key comes from --api-key-file or $MAIGIC_OPENAI_API_KEY; it is never printed.
@@ -250,6 +253,11 @@ install_cli_link() {
 }
 
 start_services() {
+    if [[ "$NO_START" -eq 1 ]]; then
+        # a chroot has no running systemd: enabling only creates the wants/ symlinks
+        system systemctl enable maigic.service
+        return 0
+    fi
     system systemctl daemon-reload
     if [[ " ${CHANGED_FILES[*]} " == *" $UNIT_DIR/bluealsa.service.d/maigic-hfp.conf "* ]]; then
         system systemctl restart bluealsa.service

@@ -144,6 +144,19 @@ def test_without_key_the_config_is_the_shipped_default(repo: Path, scratch_root:
     assert installed.read_bytes() == (repo / "config/maigic.yaml").read_bytes()
 
 
+def test_key_added_later_fills_only_a_null_key_path(repo: Path, scratch_root: Path) -> None:
+    run_installer(repo, "--root", str(scratch_root))
+    config = scratch_root / "etc/maigic/maigic.yaml"
+    run_installer(repo, "--root", str(scratch_root), env={"MAIGIC_OPENAI_API_KEY": KEY})
+    assert "api_key_file: /etc/maigic/openai.key" in config.read_text()
+    # a path the user chose is theirs: a new key is stored but the config is not touched
+    chosen = config.read_text().replace("/etc/maigic/openai.key", "/home/pi/my.key")
+    config.write_text(chosen)
+    run_installer(repo, "--root", str(scratch_root), env={"MAIGIC_OPENAI_API_KEY": KEY + "x"})
+    assert config.read_text() == chosen
+    assert (scratch_root / "etc/maigic/openai.key").read_text() == KEY + "x\n"
+
+
 def test_key_from_file_flag(repo: Path, scratch_root: Path, tmp_path: Path) -> None:
     key_file = tmp_path / "key.txt"
     key_file.write_text(f"  {KEY}\n\n")
