@@ -263,6 +263,9 @@ def load_config(path: str | Path) -> LoadedConfig:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise ConfigError([_yaml_problem(name, exc)]) from None
+    except RecursionError:
+        msg = "YAML nesting is too deep; expected a few levels of settings"
+        raise ConfigError([ConfigProblem(name, None, "", msg)]) from None
     if root is None:
         msg = "the file is empty; expected settings such as 'mode: local'"
         raise ConfigError([ConfigProblem(name, 1, "", msg)])

@@ -147,9 +147,12 @@ class _Converter:
     def _scalar(
         self, tp: Any, node: yaml.ScalarNode, key: str, meta: typing.Mapping[str, Any]
     ) -> Any:
-        is_str = node.tag == "tag:yaml.org,2002:str"
-        raw = node.value if is_str else yaml.safe_load(yaml.serialize(node))
         expected = _expected(tp, meta)
+        try:
+            raw = _construct(node)
+        except yaml.YAMLError as exc:
+            self.problem(node, key, f"expected {expected}, found an unreadable value ({exc})")
+            return _DEFAULT_MISSING
         if get_origin(tp) is Literal:
             choices = get_args(tp)
             if raw in choices:
@@ -203,12 +206,20 @@ def _is_null(node: yaml.Node) -> bool:
     return isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null"
 
 
+def _construct(node: yaml.ScalarNode) -> object:
+    """The Python value of a scalar node, by YAML's safe rules (no arbitrary tags)."""
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+
+
 def _node_kind(node: yaml.Node) -> str:
     if isinstance(node, yaml.MappingNode):
         return "a mapping"
     if isinstance(node, yaml.SequenceNode):
         return "a list"
-    return describe(yaml.safe_load(yaml.serialize(node)))
+    try:
+        return describe(_construct(node))  # type: ignore[arg-type]
+    except yaml.YAMLError:
+        return f"a value tagged {node.tag}"
 
 
 def _check_type(tp: Any, raw: object) -> Any:

@@ -8,6 +8,7 @@ whole file in ``data`` and are turned into PCM with :func:`decode_audio`.
 from __future__ import annotations
 
 import io
+import struct
 import time
 import wave
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 
 SUPPORTED_BIT_DEPTHS = (8, 16, 24, 32)
 MAX_SAMPLE_RATE = 384_000
+MAX_DECODED_SECONDS = 3600  # decoding refuses longer audio rather than exhausting memory
 
 
 class AudioFormat(Enum):
@@ -255,8 +257,8 @@ def decode_audio(data: bytes, fmt: AudioFormat | None = None, *, name: str = "au
     if fmt in (None, AudioFormat.WAV) and data[:4] == b"RIFF":
         try:
             return _decode_wav(data)
-        except (wave.Error, EOFError, AudioError):
-            pass  # e.g. float or extensible WAV: libsndfile reads those
+        except (wave.Error, EOFError, AudioError, RuntimeError, ValueError, struct.error):
+            pass  # float, extensible or damaged WAV: libsndfile reads or refuses those
     return _decode_with_soundfile(data, name)
 
 
@@ -282,15 +284,27 @@ def _decode_with_soundfile(data: bytes, name: str) -> AudioChunk:
     except ImportError as exc:  # pragma: no cover - soundfile is a core dependency
         raise AudioError("decoding FLAC/OGG/MP3 needs the 'soundfile' package") from exc
     try:
-        samples, rate = soundfile.read(io.BytesIO(data), dtype="int16", always_2d=True)
+        with soundfile.SoundFile(io.BytesIO(data)) as f:
+            rate, channels = int(f.samplerate), int(f.channels)
+            if not (0 < rate <= MAX_SAMPLE_RATE and 0 < channels <= 32):
+                raise AudioError(
+                    f"{name}: audio reports an impossible rate ({rate} Hz) or "
+                    f"channel count ({channels})"
+                )
+            # read in blocks: a damaged header may claim any length, memory stays bounded
+            limit = MAX_DECODED_SECONDS * rate
+            blocks, frames = [], 0
+            for block in f.blocks(blocksize=rate, dtype="int16", always_2d=True):
+                blocks.append(block.tobytes())
+                frames += len(block)
+                if frames > limit:
+                    raise AudioError(f"{name}: longer than {MAX_DECODED_SECONDS} s; refused")
     except (soundfile.LibsndfileError, RuntimeError, ValueError, TypeError) as exc:
         raise AudioError(f"{name}: cannot decode audio: {exc}") from exc
-    if rate <= 0 or samples.shape[1] == 0:
-        raise AudioError(f"{name}: audio reports an impossible rate or channel count")
     return AudioChunk(
-        data=samples.tobytes(),
-        sample_rate=int(rate),
-        channels=int(samples.shape[1]),
+        data=b"".join(blocks),
+        sample_rate=rate,
+        channels=channels,
         bit_depth=16,
         format=AudioFormat.PCM,
     )

@@ -121,7 +121,8 @@ def test_decode_wav_written_by_sox(tmp_path: Path) -> None:
     sox = shutil.which("sox")
     assert sox, "sox is installed by .ci/run"
     out = tmp_path / "sox.wav"
-    subprocess.run([sox, "-n", "-r", "8000", "-c", "1", "-b", "16", str(out), "synth", "0.25", "sine", "300"], check=True)
+    cmd = [sox, "-n", "-r", "8000", "-c", "1", "-b", "16", str(out), "synth", "0.25", "sine", "300"]
+    subprocess.run(cmd, check=True, timeout=30)
     chunk = load_audio(out)
     with wave.open(str(out)) as w:
         assert chunk.frames == w.getnframes() == 2000

@@ -82,7 +82,8 @@ BROKEN: list[tuple[str, str, int | None, str, str]] = [
      "found 96000"),
     ("rate-float", "audio:\n  capture:\n    period_ms: 20.5\n", 3, "audio.capture.period_ms",
      "expected an integer from 5 to 100, found 20.5"),
-    ("period-zero", "audio:\n  capture:\n    period_ms: 0\n", 3, "audio.capture.period_ms", "found 0"),
+    ("period-zero", "audio:\n  capture:\n    period_ms: 0\n", 3, "audio.capture.period_ms",
+     "found 0"),
     ("volume-high", "audio:\n  playback:\n    volume: 1.5\n", 3, "audio.playback.volume",
      "expected a number from 0 to 1, found 1.5"),
     ("pin-high", "triggers:\n  button:\n    pin: 40\n", 3, "triggers.button.pin",
@@ -92,7 +93,8 @@ BROKEN: list[tuple[str, str, int | None, str, str]] = [
      "expected true or false, found 3"),
     ("bool-string", "fallback:\n  enabled: 'sometimes'\n", 2, "fallback.enabled",
      "expected true or false, found 'sometimes'"),
-    ("mode-enum", "mode: cloud\n", 1, "mode", "expected one of realtime, chained, transcribe, local"),
+    ("mode-enum", "mode: cloud\n", 1, "mode",
+     "expected one of realtime, chained, transcribe, local"),
     ("mode-typo", "mode: realtme\n", 1, "mode", "did you mean 'realtime'?"),
     ("vad-enum", "vad:\n  engine: webrct\n", 2, "vad.engine", "did you mean 'webrtc'?"),
     ("level-enum", "logging:\n  level: verbose\n", 2, "logging.level", "expected one of DEBUG"),
@@ -120,7 +122,9 @@ BROKEN: list[tuple[str, str, int | None, str, str]] = [
 ]
 
 
-@pytest.mark.parametrize(("name", "text", "line", "key", "fragment"), BROKEN, ids=[b[0] for b in BROKEN])
+@pytest.mark.parametrize(
+    ("name", "text", "line", "key", "fragment"), BROKEN, ids=[b[0] for b in BROKEN]
+)
 def test_broken_config_gives_one_clear_message(
     tmp_path: Path, name: str, text: str, line: int | None, key: str, fragment: str
 ) -> None:
