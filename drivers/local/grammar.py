@@ -10,6 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+# words the skills say that the en-us dictionary lacks, in its ARPAbet phone set
+EXTRA_PRONUNCIATIONS = {"unmute": "AH N M Y UW T"}
+
 _RULE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _WORD = re.compile(r"[a-z']+")
 
