@@ -1,0 +1,145 @@
+"""One Realtime WebSocket connection over websocket-client (no ``openai`` import).
+
+Connects the way the SDK does (Bearer auth, no Origin, no subprotocol, no beta
+header, TLS verification always on for ``wss``), sends JSON text frames
+(thread-safe), and receives text frames while keeping the link alive: a ping
+after ``ping_interval_s`` of quiet, and :class:`LinkLostError` once nothing at all
+has arrived for ``dead_link_after_s``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import socket
+import ssl
+import time
+from typing import Any
+
+import websocket
+
+from drivers.openai.config import OpenAIConfig
+from drivers.openai.errors import FATAL_CODES, PROVIDER, is_retryable, redact
+from speech_api.errors import APIError
+
+log = logging.getLogger(__name__)
+
+
+class LinkLostError(Exception):
+    """The connection is gone (closed, reset, or silent for too long)."""
+
+
+class RealtimeLink:
+    """A connected Realtime WebSocket; create with :meth:`open`."""
+
+    def __init__(self, ws: websocket.WebSocket, config: OpenAIConfig) -> None:
+        self._ws = ws
+        self._config = config
+        self._last_rx = time.monotonic()
+
+    @classmethod
+    def open(cls, url: str, config: OpenAIConfig) -> RealtimeLink:
+        """Connect, or raise :class:`APIError` (``retryable`` tells whether to try again)."""
+        headers = config.realtime_headers()
+        secrets = [h.split(" ", 2)[-1] for h in headers[:1]]
+        ws = websocket.WebSocket(
+            sslopt={"cert_reqs": ssl.CERT_REQUIRED, "check_hostname": True},
+            enable_multithread=True,
+        )
+        try:
+            ws.connect(  # type: ignore[no-untyped-call]
+                url,
+                header=headers,
+                suppress_origin=True,
+                timeout=config.connect_timeout_s,
+            )
+        except websocket.WebSocketBadStatusException as exc:
+            raise _handshake_error(exc, secrets) from None
+        except (OSError, websocket.WebSocketException) as exc:
+            raise APIError(
+                redact(f"cannot connect to the OpenAI Realtime API: {type(exc).__name__}: {exc}",
+                       secrets),
+                provider=PROVIDER,
+                code="connection_error",
+                retryable=True,
+            ) from None
+        ws.settimeout(config.ping_interval_s)
+        log.info("realtime link open: %s", url)
+        return cls(ws, config)
+
+    def send(self, event: dict[str, Any]) -> None:
+        try:
+            self._ws.send(json.dumps(event, separators=(",", ":")))
+        except (OSError, websocket.WebSocketException) as exc:
+            raise LinkLostError(f"send failed: {type(exc).__name__}: {exc}") from None
+
+    def receive(self) -> str:
+        """The next text frame; pings the server while waiting, raises LinkLostError."""
+        while True:
+            try:
+                opcode, data = self._ws.recv_data(control_frame=True)
+            except websocket.WebSocketTimeoutException:
+                self._check_alive()
+                continue
+            except (OSError, websocket.WebSocketException) as exc:
+                raise LinkLostError(f"{type(exc).__name__}: {exc}") from None
+            self._last_rx = time.monotonic()
+            if opcode == websocket.ABNF.OPCODE_TEXT:
+                return bytes(data).decode("utf-8", errors="replace")
+            if opcode == websocket.ABNF.OPCODE_CLOSE:
+                raise LinkLostError(f"server closed the connection ({_close_reason(data)})")
+            if opcode == websocket.ABNF.OPCODE_BINARY:
+                log.warning("dropping unexpected binary realtime frame (%d bytes)", len(data))
+
+    def _check_alive(self) -> None:
+        quiet = time.monotonic() - self._last_rx
+        if quiet >= self._config.dead_link_after_s:
+            raise LinkLostError(f"no data from the server for {quiet:.1f} s")
+        try:
+            self._ws.ping()
+        except (OSError, websocket.WebSocketException) as exc:
+            raise LinkLostError(f"ping failed: {type(exc).__name__}: {exc}") from None
+
+    def close(self) -> None:
+        """Say goodbye, then shut the socket so a ``receive`` blocked in another thread wakes."""
+        with contextlib.suppress(OSError, websocket.WebSocketException):
+            self._ws.send_close()
+        sock = self._ws.sock
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        with contextlib.suppress(OSError, websocket.WebSocketException):
+            self._ws.shutdown()  # type: ignore[no-untyped-call]
+
+
+def _handshake_error(exc: websocket.WebSocketBadStatusException, secrets: list[str]) -> APIError:
+    status = int(exc.status_code)
+    code, message = _error_body(exc.resp_body)
+    if status == 401 and code is None:
+        code = "invalid_api_key"
+    retryable = is_retryable(status, code) and code not in FATAL_CODES
+    return APIError(
+        redact(f"OpenAI Realtime handshake rejected: {message or 'HTTP ' + str(status)}", secrets),
+        provider=PROVIDER,
+        status=status,
+        code=code,
+        retryable=retryable,
+    )
+
+
+def _error_body(body: Any) -> tuple[str | None, str]:
+    try:
+        text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else str(body)
+        error = json.loads(text)["error"]
+        code = error.get("code") or error.get("type")
+        return (code if isinstance(code, str) else None), str(error.get("message", ""))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None, ""
+
+
+def _close_reason(data: bytes) -> str:
+    if len(data) >= 2:
+        code = int.from_bytes(data[:2], "big")
+        return f"code {code} {data[2:].decode('utf-8', errors='replace')}".strip()
+    return "no close code"
