@@ -29,6 +29,14 @@ class HubActor(pykka.ThreadingActor):
         self.wiring = wiring
         self._released = False
 
+    def on_start(self) -> None:
+        # Register before anything else, so replies to what setup() sends find us.
+        self.wiring.peers.set(self.role, self.actor_ref)
+        self.setup()
+
+    def setup(self) -> None:
+        """Open drivers and start threads (runs in the actor's thread)."""
+
     def on_receive(self, message: Any) -> Any:
         if isinstance(message, Ping):
             return True

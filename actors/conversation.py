@@ -39,6 +39,7 @@ class ConversationSettings:
     follow_up_s: float = 0.0  # mic reopens this long after an answer (0 = off)
     barge_in: bool = True  # user speech during an answer interrupts it
     server_turns: bool = False  # the provider's VAD decides turns (always listening)
+    vad_turns: bool = False  # always listening with the hub's VAD: any speech starts a turn
     earcon_ms: int = 150  # the listening earcon plays before the mic opens
 
     def __post_init__(self) -> None:
@@ -159,6 +160,9 @@ class Conversation:
                 return self._listen("button held", ptt=True)
             case m.WakeDetected(name=name):
                 return self._listen(f"wake word {name!r}", ptt=False)
+            case m.VoiceStarted(at_ns=at_ns) if self.settings.vad_turns:
+                return self._listen("speech (always listening)", ptt=False, since_ns=at_ns,
+                                    heard=True)
             case m.ProviderHeardSpeech() if self.settings.server_turns:
                 return self._go(State.LISTENING, "provider heard speech",
                                 self.settings.max_utterance_s)
@@ -257,14 +261,14 @@ class Conversation:
                 effects.append(_earcon("WAKE"))
             since_ns = self._clock() + (0 if quiet else s.earcon_ms * 1_000_000)
         if not s.server_turns:
-            effects += [Send(SESSION, m.BeginTurn()), Send(LISTENER, m.OpenMic(since_ns))]
+            effects.append(Send(LISTENER, m.OpenMic(since_ns)))
         timeout = s.follow_up_s if follow_up else s.listen_timeout_s
         if heard:
             timeout = s.max_utterance_s
         return effects + self._go(State.LISTENING, cause, timeout)
 
     def _commit(self, cause: str, speech_end_ns: int) -> list[Effect]:
-        return [Send(LISTENER, m.CloseMic()), Send(SESSION, m.CommitTurn(speech_end_ns)),
+        return [Send(LISTENER, m.CloseMic(then=m.CommitTurn(speech_end_ns))),
                 *self._go(State.THINKING, cause, self.settings.thinking_timeout_s)]
 
     def _commit_or_cancel(self, cause: str, at_ns: int) -> list[Effect]:
@@ -280,7 +284,7 @@ class Conversation:
     def _abort(self) -> list[Effect]:
         """Undo whatever the current state has going (mic, turn, answer)."""
         if self.state is State.LISTENING and not self.settings.server_turns:
-            return [Send(LISTENER, m.CloseMic()), Send(SESSION, m.CancelTurn())]
+            return [Send(LISTENER, m.CloseMic(then=m.CancelTurn()))]
         if self.state in (State.THINKING, State.SPEAKING):
             return [Send(PLAYBACK, m.FlushPlayback(f"interrupted while {self.state.value}"))]
         return []

@@ -87,17 +87,15 @@ class OpenMic:
 
 @dataclass(frozen=True, slots=True)
 class CloseMic:
-    pass
+    """Stop sending audio; ``then`` (CommitTurn / CancelTurn) goes to the Session after
+    the turn's last chunk, so the commit never overtakes audio still on its way."""
+
+    then: CommitTurn | CancelTurn | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SetMuted:
     muted: bool
-
-
-@dataclass(frozen=True, slots=True)
-class BeginTurn:
-    """A new user turn starts: drop any stale provider input."""
 
 
 @dataclass(frozen=True, slots=True)

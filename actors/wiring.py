@@ -79,3 +79,11 @@ class Wiring:
 
     peers: Peers = field(default_factory=Peers)
     hooks: HubHooks = field(default_factory=HubHooks)
+
+
+def tell_quietly(ref: pykka.ActorRef[Any], message: object) -> None:
+    """``ref.tell`` from a driver thread, where the actor may already have stopped."""
+    try:
+        ref.tell(message)
+    except pykka.ActorDeadError:
+        log.debug("actor gone; late %s dropped", type(message).__name__)

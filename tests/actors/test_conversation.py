@@ -70,7 +70,6 @@ def test_tap_opens_the_mic_after_the_earcon() -> None:
     assert now(conv) is State.LISTENING
     messages = sent(effects)
     assert messages.index(m.PlayEarcon("WAKE")) < messages.index(m.OpenMic(clock.now + 200_000_000))
-    assert m.BeginTurn() in sent(effects, SESSION)
     assert arms(effects)[0].seconds == 5
 
 
@@ -80,8 +79,8 @@ def test_voice_end_commits_and_waits_for_the_answer() -> None:
     conv.handle(m.VoiceStarted(at_ns=5))
     effects = conv.handle(m.VoiceEnded(at_ns=77))
     assert now(conv) is State.THINKING
-    assert sent(effects, LISTENER) == [m.CloseMic()]
-    assert sent(effects, SESSION) == [m.CommitTurn(77)]
+    assert sent(effects, LISTENER) == [m.CloseMic(then=m.CommitTurn(77))]
+    assert sent(effects, SESSION) == []
     assert arms(effects)[0].seconds == 9
 
 
@@ -114,7 +113,7 @@ def test_follow_up_window_reopens_the_mic_quietly_and_times_out_with_done() -> N
     effects = conv.handle(m.Deadline(arm.token))
     assert now(conv) is State.IDLE
     assert m.PlayEarcon("DONE") in sent(effects)
-    assert m.CancelTurn() in sent(effects, SESSION)
+    assert m.CloseMic(then=m.CancelTurn()) in sent(effects, LISTENER)
 
 
 def test_push_to_talk_commits_on_release_even_mid_speech() -> None:
@@ -125,7 +124,7 @@ def test_push_to_talk_commits_on_release_even_mid_speech() -> None:
     assert now(conv) is State.LISTENING
     effects = conv.handle(m.ButtonPressed(m.Press.HOLD_END, at_ns=42))
     assert now(conv) is State.THINKING
-    assert sent(effects, SESSION) == [m.CommitTurn(42)]
+    assert sent(effects, LISTENER) == [m.CloseMic(then=m.CommitTurn(42))]
 
 
 def test_release_without_speech_cancels_the_turn() -> None:
@@ -133,7 +132,7 @@ def test_release_without_speech_cancels_the_turn() -> None:
     conv.handle(m.ButtonPressed(m.Press.HOLD_START))
     effects = conv.handle(m.ButtonPressed(m.Press.HOLD_END))
     assert now(conv) is State.IDLE
-    assert sent(effects, SESSION) == [m.CancelTurn()]
+    assert sent(effects, LISTENER) == [m.CloseMic(then=m.CancelTurn())]
 
 
 def test_nobody_speaking_times_out_back_to_idle() -> None:
@@ -141,7 +140,7 @@ def test_nobody_speaking_times_out_back_to_idle() -> None:
     arm = arms(conv.handle(tap()))[0]
     effects = conv.handle(m.Deadline(arm.token))
     assert now(conv) is State.IDLE
-    assert m.CloseMic() in sent(effects, LISTENER)
+    assert m.CloseMic(then=m.CancelTurn()) in sent(effects, LISTENER)
 
 
 def test_a_stale_deadline_is_ignored() -> None:
@@ -268,3 +267,18 @@ def test_every_transition_is_reported_with_a_cause() -> None:
 def test_bad_settings_are_rejected_with_the_name() -> None:
     with pytest.raises(ValueError, match="listen_timeout_s"):
         ConversationSettings(listen_timeout_s=0)
+
+
+def test_always_listening_with_local_vad_starts_a_turn_on_speech() -> None:
+    conv, _ = online(ConversationSettings(vad_turns=True))
+    effects = conv.handle(m.VoiceStarted(at_ns=55))
+    assert now(conv) is State.LISTENING
+    assert m.OpenMic(55) in sent(effects, LISTENER)
+    conv.handle(m.VoiceEnded(at_ns=99))
+    assert now(conv) is State.THINKING
+
+
+def test_speech_alone_does_not_start_a_turn_by_default() -> None:
+    conv, _ = online()
+    assert conv.handle(m.VoiceStarted()) == []
+    assert now(conv) is State.IDLE

@@ -1,0 +1,127 @@
+"""The Listener actor: VAD, wake word, pre-roll ring and the microphone gate.
+
+Every captured chunk goes through the speech segmenter (speech start/end ->
+Controller) and the wake word detector. While the Controller has the mic open,
+chunks captured at or after ``OpenMic.since_ns`` go on to the Session (through
+its audio mailbox); the ring of the last ``preroll_ms`` lets the turn start a
+little before the message that opened it arrived. ``CloseMic`` carries the
+message (commit / cancel) that must reach the Session *after* the turn's last audio.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from actors import messages as m
+from actors.base import HubActor
+from actors.mailbox import AudioMailbox
+from actors.wiring import CONTROLLER, LISTENER, SESSION, Wiring
+from drivers.local.segmenter import SpeechEnd, SpeechStart, VadEvent
+from drivers.local.wakeword import WakeDetection
+from speech_api import AudioChunk
+
+log = logging.getLogger(__name__)
+
+
+class Segmenter(Protocol):
+    def feed(self, chunk: AudioChunk) -> list[VadEvent]: ...
+
+    def reset(self) -> None: ...
+
+
+class WakeWord(Protocol):
+    def process(self, chunk: AudioChunk) -> WakeDetection | None: ...
+
+    def reset(self) -> None: ...
+
+
+class ListenerActor(HubActor):
+    role = LISTENER
+
+    def __init__(
+        self,
+        wiring: Wiring,
+        captured: AudioMailbox,
+        to_session: AudioMailbox,
+        segmenter_factory: Callable[[], Segmenter],
+        *,
+        wake_factory: Callable[[], WakeWord | None] = lambda: None,
+        preroll_ms: int = 500,
+    ) -> None:
+        super().__init__(wiring)
+        self.captured = captured
+        self.to_session = to_session
+        self.segmenter_factory = segmenter_factory
+        self.wake_factory = wake_factory
+        self.preroll_ms = preroll_ms
+        self.ring: deque[AudioChunk] = deque()
+        self.ring_ms = 0.0
+        self.segmenter: Segmenter | None = None
+        self.wake: WakeWord | None = None
+        self.mic_since_ns: int | None = None  # None: mic closed
+        self.muted = False
+
+    def setup(self) -> None:
+        self.segmenter = self.segmenter_factory()
+        self.wake = self.wake_factory()
+
+    def release(self) -> None:
+        close = getattr(self.wake, "close", None)
+        if callable(close):
+            close()
+
+    def receive(self, message: object) -> object:
+        match message:
+            case m.AudioReady():
+                for chunk in self.captured.drain():
+                    self._on_chunk(chunk)
+            case m.OpenMic(since_ns=since):
+                self.mic_since_ns = since
+                for chunk in self.ring:
+                    self._forward(chunk)
+            case m.CloseMic(then=then):
+                self.mic_since_ns = None
+                if then is not None:
+                    self.tell(SESSION, then)
+            case m.SetMuted(muted=muted):
+                self.muted = muted
+                if self.segmenter is not None:
+                    self.segmenter.reset()
+                if self.wake is not None:
+                    self.wake.reset()
+            case _:
+                self.unexpected(message)
+        return None
+
+    def _on_chunk(self, chunk: AudioChunk) -> None:
+        self.ring.append(chunk)
+        self.ring_ms += chunk.duration_ms or 0.0
+        while self.ring and self.ring_ms - (self.ring[0].duration_ms or 0.0) >= self.preroll_ms:
+            self.ring_ms -= self.ring.popleft().duration_ms or 0.0
+        if self.muted:
+            return
+        self._forward(chunk)
+        if self.segmenter is not None:
+            for event in self.segmenter.feed(chunk):
+                if isinstance(event, SpeechStart):
+                    self.tell(CONTROLLER, m.VoiceStarted(event.at_ns))
+                elif isinstance(event, SpeechEnd):
+                    self.tell(CONTROLLER, m.VoiceEnded(event.at_ns))
+        if self.wake is not None:
+            found = self.wake.process(chunk)
+            if found is not None:
+                log.info("wake word %r heard (score %.2f)", found.name, found.score)
+                self.tell(CONTROLLER, m.WakeDetected(found.name, found.at_ns))
+
+    def _forward(self, chunk: AudioChunk) -> None:
+        since = self.mic_since_ns
+        if since is None:
+            return
+        end_ns = chunk.captured_at_ns + int((chunk.duration_ms or 0.0) * 1e6)
+        if end_ns <= since:
+            return  # captured before the turn (or during the listening earcon)
+        if self.to_session.put(chunk):
+            self.tell(SESSION, m.UserAudioReady())
