@@ -1,0 +1,189 @@
+"""Streaming chat completions for the chained mode (any OpenAI-compatible server).
+
+``ChatClient.stream(messages, tools)`` returns a :class:`ChatStream`: iterate it
+for :class:`TextDelta` pieces as the model writes, :class:`ToolCallRequest` for
+each function call (whole, once its arguments are complete), and a final
+:class:`ChatDone`. ``cancel()`` (from any thread) or leaving the ``with`` block
+closes the HTTP stream at once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from drivers.openai.config import OpenAIConfig
+from drivers.openai.errors import from_sdk_error
+
+if TYPE_CHECKING:
+    import openai
+    from openai import Stream
+    from openai.types.chat import ChatCompletionChunk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """The model wants ``name`` run with ``arguments`` (a JSON string)."""
+
+    call_id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatDone:
+    """The answer is complete (``finish_reason`` stop, length, tool_calls, ...)."""
+
+    finish_reason: str
+    text: str = ""
+    tool_calls: tuple[ToolCallRequest, ...] = ()
+    usage: dict[str, int] = field(default_factory=dict)
+
+
+ChatEvent = TextDelta | ToolCallRequest | ChatDone
+
+
+class ChatStream:
+    """One streamed answer; an iterator of :data:`ChatEvent` and a context manager."""
+
+    def __init__(self, open_stream: Any, secrets: Sequence[str]) -> None:
+        self._open = open_stream
+        self._secrets = list(secrets)
+        self._sdk_stream: Stream[ChatCompletionChunk] | None = None
+        self._lock = threading.Lock()
+        self._cancelled = False
+
+    def __iter__(self) -> Iterator[ChatEvent]:
+        return self._events()
+
+    def __enter__(self) -> ChatStream:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.cancel()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def cancel(self) -> None:
+        """Stop the answer: closes the HTTP response; iteration ends without error."""
+        with self._lock:
+            self._cancelled = True
+        self._close()
+
+    def _close(self) -> None:
+        with self._lock:
+            stream, self._sdk_stream = self._sdk_stream, None
+        if stream is not None:
+            stream.close()
+
+    def _events(self) -> Iterator[ChatEvent]:
+        import openai
+
+        calls: dict[int, dict[str, str]] = {}
+        text: list[str] = []
+        finish, usage = "stop", {}
+        try:
+            stream = self._start()
+            if stream is None:
+                return
+            for chunk in stream:
+                if chunk.usage is not None:
+                    usage = {"prompt_tokens": chunk.usage.prompt_tokens,
+                             "completion_tokens": chunk.usage.completion_tokens,
+                             "total_tokens": chunk.usage.total_tokens}
+                for choice in chunk.choices:
+                    if choice.delta.content:
+                        text.append(choice.delta.content)
+                        yield TextDelta(choice.delta.content)
+                    for tc in choice.delta.tool_calls or []:
+                        slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
+                        slot["id"] = tc.id or slot["id"]
+                        if tc.function is not None:
+                            slot["name"] = tc.function.name or slot["name"]
+                            slot["args"] += tc.function.arguments or ""
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+        except (openai.OpenAIError, OSError) as exc:
+            if self._cancelled:
+                return
+            if isinstance(exc, openai.OpenAIError):
+                raise from_sdk_error(exc, secrets=self._secrets, what="chat completion") from None
+            raise
+        finally:
+            self._close()
+        if self._cancelled:
+            return
+        requests = tuple(ToolCallRequest(c["id"], c["name"], c["args"])
+                         for _, c in sorted(calls.items()))
+        yield from requests
+        yield ChatDone(finish, "".join(text), requests, usage)
+
+    def _start(self) -> Stream[ChatCompletionChunk] | None:
+        with self._lock:
+            if self._cancelled:
+                return None
+        stream: Stream[ChatCompletionChunk] = self._open()
+        with self._lock:
+            if not self._cancelled:
+                self._sdk_stream = stream
+                return stream
+        stream.close()  # cancelled while the request was being made
+        return None
+
+
+class ChatClient:
+    """Streaming chat completions against ``config.base_url``."""
+
+    def __init__(self, config: OpenAIConfig | None = None, *, model: str = "gpt-4o-mini",
+                 temperature: float | None = None, max_tokens: int | None = None) -> None:
+        self.config = config or OpenAIConfig()
+        self.model = model
+        self.temperature = temperature
+        self.max_tokens = max_tokens
+        self._client: openai.OpenAI | None = None
+
+    @property
+    def sdk(self) -> openai.OpenAI:
+        if self._client is None:
+            self._client = self.config.http_client()
+        return self._client
+
+    def stream(self, messages: Sequence[dict[str, Any]],
+               tools: Sequence[dict[str, Any]] | None = None) -> ChatStream:
+        """Start an answer to ``messages``; nothing is sent until iteration begins."""
+        if not messages:
+            raise ValueError("chat needs at least one message")
+        request: dict[str, Any] = {"model": self.model, "messages": list(messages),
+                                   "stream": True, "stream_options": {"include_usage": True}}
+        if tools:
+            request["tools"] = [chat_tool(tool) for tool in tools]
+        if self.temperature is not None:
+            request["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            request["max_completion_tokens"] = self.max_tokens
+        return ChatStream(lambda: self.sdk.chat.completions.create(**request),
+                          [self.config.resolve_api_key()])
+
+
+def chat_tool(tool: dict[str, Any]) -> dict[str, Any]:
+    """A function tool in the Chat Completions shape; accepts the Realtime shape too."""
+    if "function" in tool:
+        return tool
+    if not isinstance(tool.get("name"), str):
+        raise ValueError(f"a tool needs a string 'name' or a 'function' holding one: {tool!r}")
+    spec = {k: tool[k] for k in ("name", "description", "parameters") if k in tool}
+    return {"type": "function", "function": spec}

@@ -1,0 +1,184 @@
+"""Speech-to-text through OpenAI: batch, streaming (SSE) and realtime.
+
+Batch and streaming go through the official SDK (``/audio/transcriptions``, PCM
+uploaded as WAV); realtime opens a Realtime transcription session
+(``?intent=transcription``) with :class:`OpenAIRealtimeClient`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from drivers.openai.config import OpenAIConfig
+from drivers.openai.errors import OpenAITranscriptionError, from_sdk_error
+from drivers.openai.realtime import OpenAIRealtimeClient, OpenAIRealtimeSession
+from speech_api.audio import AudioChunk
+from speech_api.clients import BlockingSpeechToTextClient
+from speech_api.events import (
+    InputTranscript,
+    ProviderError,
+    RealtimeSessionConfig,
+    SpeechStarted,
+    TranscriptionEvent,
+    TurnDetection,
+)
+
+if TYPE_CHECKING:
+    import openai
+
+log = logging.getLogger(__name__)
+
+NON_STREAMING_MODELS = frozenset({"whisper-1"})
+# ISO-639-1 codes the OpenAI transcription models accept (the Whisper language set).
+SUPPORTED_LANGUAGES = (
+    "af", "ar", "hy", "az", "be", "bs", "bg", "ca", "zh", "hr", "cs", "da", "nl", "en", "et",
+    "fi", "fr", "gl", "de", "el", "he", "hi", "hu", "is", "id", "it", "ja", "kn", "kk", "ko",
+    "lv", "lt", "mk", "ms", "mr", "mi", "ne", "no", "fa", "pl", "pt", "ro", "ru", "sr", "sk",
+    "sl", "es", "sw", "sv", "tl", "ta", "th", "tr", "uk", "ur", "vi", "cy",
+)
+REALTIME_TAIL_S = 10.0  # after the source ends, how long to wait for the last transcripts
+
+
+class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
+    """The seed's ``OpenAISpeechToTextClient``; ``model`` is the batch/streaming model."""
+
+    def __init__(self, config: OpenAIConfig | None = None, *,
+                 model: str = "gpt-4o-transcribe") -> None:
+        self.config = config or OpenAIConfig()
+        self.model = model
+        self._client: openai.OpenAI | None = None
+
+    @property
+    def sdk(self) -> openai.OpenAI:
+        if self._client is None:
+            self._client = self.config.http_client()
+        return self._client
+
+    def _request(self, audio: AudioChunk, language: str | None, prompt: str | None
+                 ) -> dict[str, Any]:
+        if not audio.data:
+            raise OpenAITranscriptionError("cannot transcribe empty audio", provider="openai",
+                                           code="empty_audio")
+        upload = ("audio.wav", audio.to_wav(), "audio/wav") if audio.is_pcm else (
+            f"audio.{audio.format.value}", audio.data, f"audio/{audio.format.value}")
+        request: dict[str, Any] = {"model": self.model, "file": upload}
+        if language:
+            request["language"] = language
+        if prompt:
+            request["prompt"] = prompt
+        return request
+
+    def _fail(self, exc: Exception) -> OpenAITranscriptionError:
+        error = from_sdk_error(exc, kind=OpenAITranscriptionError, what="transcription",
+                               secrets=[self.config.resolve_api_key()])
+        assert isinstance(error, OpenAITranscriptionError)
+        return error
+
+    def transcribe_blocking(self, audio: AudioChunk, language: str | None = None,
+                            prompt: str | None = None) -> str:
+        import openai
+
+        try:
+            result = self.sdk.audio.transcriptions.create(
+                **self._request(audio, language, prompt), response_format="json")
+        except openai.OpenAIError as exc:
+            raise self._fail(exc) from None
+        return str(result.text)
+
+    def transcribe_stream_blocking(self, audio: AudioChunk, language: str | None = None,
+                                   prompt: str | None = None) -> Iterator[str]:
+        """Yields the transcript so far after each delta, then the final text."""
+        import openai
+
+        if self.model in NON_STREAMING_MODELS:
+            yield self.transcribe_blocking(audio, language, prompt)
+            return
+        text = ""
+        try:
+            stream = self.sdk.audio.transcriptions.create(
+                **self._request(audio, language, prompt), stream=True)
+            with stream:
+                for event in stream:
+                    if event.type == "transcript.text.delta":
+                        text += event.delta
+                        yield text
+                    elif event.type == "transcript.text.done" and event.text != text:
+                        text = event.text
+                        yield text
+        except openai.OpenAIError as exc:
+            raise self._fail(exc) from None
+
+    def transcribe_realtime_blocking(
+        self, chunks: Iterator[AudioChunk], config: RealtimeSessionConfig | None = None
+    ) -> Iterator[TranscriptionEvent]:
+        """Stream ``chunks`` into a Realtime transcription session, yielding transcripts.
+
+        Runs in the caller's thread: each chunk is sent, then whatever events have
+        arrived are yielded. When the source ends, the turn is closed (a commit, or
+        trailing silence for the server's VAD) and the last finals are awaited.
+        """
+        cfg = config or RealtimeSessionConfig(model=self.model)
+        session = OpenAIRealtimeClient(self.config).open_transcription(
+            cfg.model, session_config=cfg)
+        try:
+            session.initialize_session()
+            tracker = _TurnTracker(cfg.enable_partial_results)
+            last: AudioChunk | None = None
+            for chunk in chunks:
+                session.send_audio(chunk)
+                last = chunk
+                yield from tracker.drain(session, 0.0)
+            if last is not None:
+                _close_turn(session, cfg, last)
+            deadline = time.monotonic() + REALTIME_TAIL_S
+            while tracker.open_items and time.monotonic() < deadline:
+                yield from tracker.drain(session, 0.1)
+            yield from tracker.drain(session, 0.0)
+        finally:
+            session.close()
+
+    def supported_languages(self) -> list[str]:
+        return list(SUPPORTED_LANGUAGES)
+
+
+def _close_turn(session: OpenAIRealtimeSession, cfg: RealtimeSessionConfig,
+                last: AudioChunk) -> None:
+    if cfg.turn_detection is TurnDetection.NONE:
+        session.commit()
+        return
+    # Let the server's VAD hear the end of speech, as it would from a live microphone.
+    silence_ms = cfg.silence_duration_ms + 200
+    frames = last.sample_rate * silence_ms // 1000
+    session.send_audio(AudioChunk.pcm(bytes(frames * 2), last.sample_rate))
+
+
+class _TurnTracker:
+    """Turns session events into TranscriptionEvents and knows which turns await a final."""
+
+    def __init__(self, partials: bool) -> None:
+        self._partials = partials
+        self.open_items: set[str] = set()
+
+    def drain(self, session: OpenAIRealtimeSession, wait_s: float) -> Iterator[TranscriptionEvent]:
+        event = session.next_event(wait_s)
+        while event is not None:
+            if isinstance(event, SpeechStarted):
+                self.open_items.add(event.item_id)
+            elif isinstance(event, InputTranscript):
+                if event.is_final:
+                    self.open_items.discard(event.item_id)
+                    yield TranscriptionEvent(event.text, True, event.item_id)
+                else:
+                    self.open_items.add(event.item_id)
+                    if self._partials:
+                        yield TranscriptionEvent(event.text, False, event.item_id)
+            elif isinstance(event, ProviderError):
+                if event.fatal:
+                    raise OpenAITranscriptionError(
+                        f"realtime transcription failed: {event.message}",
+                        provider="openai", code=event.code, retryable=False)
+                log.warning("realtime transcription error (%s): %s", event.code, event.message)
+            event = session.next_event(0.0)
