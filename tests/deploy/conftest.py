@@ -39,3 +39,12 @@ def scratch_root(tmp_path: Path) -> Path:
     for name in ("shadow", "gshadow"):
         os.chmod(etc / name, 0o640)
     return root
+
+
+@pytest.fixture
+def fake_bin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A directory first on PATH for fake system programs (bluetoothctl, systemctl...)."""
+    bin_dir = tmp_path / "fake-bin"
+    bin_dir.mkdir()
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    return bin_dir

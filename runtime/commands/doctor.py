@@ -1,0 +1,94 @@
+"""``maigic doctor``: check the whole chain, one line per link, each with its fix.
+
+config -> API key -> capture -> playback -> earpiece -> GPIO -> provider -> service -> clock.
+Exit code 0 when nothing failed (warnings and skipped checks are fine), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from runtime.commands import doctor_checks as checks
+from runtime.commands.doctor_checks import Check, Verdict
+from runtime.config import DEFAULT_CONFIG_PATH, HubConfig
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "doctor", help="check config, key, audio, earpiece, GPIO, provider, service and clock"
+    )
+    parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
+                        choices=sorted(CHECK_NAMES),
+                        help="leave a check out (repeatable): " + ", ".join(sorted(CHECK_NAMES)))
+    parser.add_argument("--timeout", type=float, default=5.0,
+                        help="seconds allowed for the provider request (default 5)")
+    parser.set_defaults(handler=run_doctor)
+
+
+CHECK_NAMES = ("api key", "capture", "playback", "earpiece", "gpio", "provider", "service",
+               "clock")
+
+
+def _skipped(name: str) -> Check:
+    return Check(name, Verdict.SKIP, "skipped (--skip)")
+
+
+def run_checks(config_path: Path, *, skip: set[str], timeout_s: float) -> list[Check]:
+    """Every check in chain order; a broken config skips what depends on it."""
+    config_check, config = checks.check_config(config_path)
+    results = [config_check]
+    needs_config: list[tuple[str, Callable[[HubConfig], Check]]] = [
+        ("capture", checks.check_capture),
+        ("playback", checks.check_playback),
+        ("earpiece", checks.check_earpiece),
+        ("gpio", checks.check_gpio),
+    ]
+    key: str | None = None
+    if config is None:
+        results += [Check(n, Verdict.SKIP, "needs a valid config")
+                    for n in ("api key", *(n for n, _ in needs_config), "provider")]
+    else:
+        if "api key" in skip:
+            results.append(_skipped("api key"))
+        elif config.needs_openai:
+            key, key_check = checks.read_api_key(config)
+            results.append(key_check)
+        else:
+            results.append(Check("api key", Verdict.SKIP, f"mode '{config.mode}' is offline"))
+        for name, run in needs_config:
+            results.append(_skipped(name) if name in skip else run(config))
+        if "provider" in skip:
+            results.append(_skipped("provider"))
+        elif config.needs_openai:
+            results.append(checks.check_provider(config, key, timeout_s))
+        else:
+            results.append(Check("provider", Verdict.SKIP, f"mode '{config.mode}' is offline"))
+    results.append(_skipped("service") if "service" in skip else checks.check_service())
+    results.append(_skipped("clock") if "clock" in skip else checks.check_clock())
+    return results
+
+
+def format_check(check: Check) -> str:
+    line = f"[{check.verdict.value:^4}] {check.name:<9} {check.detail}"
+    return f"{line}\n{'':16}fix: {check.fix}" if check.fix else line
+
+
+def report(results: list[Check], out: TextIO) -> int:
+    for check in results:
+        print(format_check(check), file=out)
+    failed = [c.name for c in results if c.verdict is Verdict.FAIL]
+    if failed:
+        print(f"{len(failed)} problem(s): {', '.join(failed)}", file=out)
+        return 1
+    print("all checks passed", file=out)
+    return 0
+
+
+def run_doctor(args: argparse.Namespace) -> int:
+    config_path = Path(getattr(args, "config", None) or DEFAULT_CONFIG_PATH)
+    results = run_checks(config_path, skip=set(args.skip), timeout_s=args.timeout)
+    return report(results, sys.stdout)

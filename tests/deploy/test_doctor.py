@@ -1,0 +1,210 @@
+"""``maigic doctor`` end to end: real config loader, real alsa-lib (file plugin), real gpiozero
+(MockFactory), the fake OpenAI server over HTTP, and fake system programs on PATH."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from runtime.cli import main
+from tests.alsa.alsa_harness import CAPTURE_PCM, PLAYBACK_PCM, noise_pcm, use_alsa_files
+from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
+from tests.fakes import openai_server
+from tests.fakes.openai_server import FakeOpenAIServer
+
+MODELS = {"object": "list", "data": [
+    {"id": "gpt-realtime", "object": "model", "created": 1756339200, "owned_by": "system"}]}
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
+    """The fake server, plus GET /v1/models behind its own key check.
+
+    The shared fake does not serve /v1/models yet (asked for in the issue-8 report); this adds
+    the route to its real handler for these tests only.
+    """
+    original = openai_server._Handler.do_GET
+
+    def do_get(handler: Any) -> None:
+        if urlsplit(handler.path).path == "/v1/models":
+            if handler._authorized():
+                handler.send_json(200, MODELS)
+            return
+        original(handler)
+
+    monkeypatch.setattr(openai_server._Handler, "do_GET", do_get)
+    with FakeOpenAIServer() as fake:
+        yield fake
+
+
+@pytest.fixture
+def machine(tmp_path: Path, fake_bin: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A healthy machine: file-plugin audio, mock GPIO, systemd and BlueZ that answer."""
+    infile = tmp_path / "mic.raw"
+    infile.write_bytes(noise_pcm(16000, 2.0))
+    use_alsa_files(monkeypatch, infile, tmp_path / "played.wav")
+    monkeypatch.setenv("GPIOZERO_PIN_FACTORY", "mock")
+    state = tmp_path / "bt-state"
+    install_fake_tools(fake_bin, state)
+    monkeypatch.setenv("FAKE_BT_STATE", str(state))
+    monkeypatch.setenv("FAKE_MAC", MAC)
+    monkeypatch.setenv("FAKE_NAME", NAME)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    return tmp_path
+
+
+def write_config(directory: Path, base_url: str, key: str, *, capture: str = CAPTURE_PCM,
+                 playback: str = PLAYBACK_PCM, key_mode: int = 0o600, extra: str = "") -> Path:
+    key_file = directory / "openai.key"
+    key_file.write_text(key + "\n")
+    key_file.chmod(key_mode)
+    config = directory / "maigic.yaml"
+    config.write_text(
+        "mode: realtime\n"
+        "audio:\n"
+        f"  capture:\n    device: {capture}\n    sample_rate: 16000\n"
+        f"  playback:\n    device: {playback}\n    sample_rate: 16000\n"
+        f"openai:\n  base_url: {base_url}\n  api_key_file: {key_file}\n" + extra
+    )
+    return config
+
+
+def doctor(config: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, str]]:
+    """Exit code and each check's line (with its fix) by check name."""
+    code = main(["--config", str(config), "doctor", "--timeout", "3"])
+    out = capsys.readouterr().out
+    lines: dict[str, str] = {}
+    name = ""
+    for line in out.splitlines():
+        match = re.match(r"^\[(ok|warn|FAIL|skip)\s*\] (\S+(?: key)?)\s", line.replace("[ ", "["))
+        if match:
+            name = match.group(2)
+            lines[name] = line
+        elif line.startswith(" ") and name:
+            lines[name] += "\n" + line
+    return code, lines
+
+
+def verdicts(lines: dict[str, str]) -> dict[str, str]:
+    return {name: line.split("]")[0].strip("[ ") for name, line in lines.items()}
+
+
+def test_all_green(machine: Path, server: FakeOpenAIServer,
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(machine, server.base_url, server.api_key)
+    code, lines = doctor(config, capsys)
+    assert verdicts(lines) == {
+        "config": "ok", "api key": "ok", "capture": "ok", "playback": "ok",
+        "earpiece": "skip", "gpio": "ok", "provider": "ok", "service": "ok", "clock": "ok",
+    }, "\n".join(lines.values())
+    assert code == 0
+    assert "read 20 ms at 16000 Hz" in lines["capture"]
+    assert "button GPIO17, led GPIO27" in lines["gpio"]
+    assert f"{server.base_url} reachable, key accepted" in lines["provider"]
+    assert "active, enabled" in lines["service"]
+    assert (machine / "played.wav").stat().st_size > 44  # the silence really went to ALSA
+
+
+def test_bad_key_is_rejected_and_never_printed(
+    machine: Path, server: FakeOpenAIServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wrong = "sk-wrong-key-abcdef0123456789"
+    config = write_config(machine, server.base_url, wrong)
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert verdicts(lines)["provider"] == "FAIL"
+    assert "rejected the API key (HTTP 401)" in lines["provider"]
+    assert "fix: put a valid key in the key file" in lines["provider"]
+    assert wrong not in "\n".join(lines.values())
+
+
+def test_key_readable_by_others(machine: Path, server: FakeOpenAIServer,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(machine, server.base_url, server.api_key, key_mode=0o644)
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert "readable by others (mode 644)" in lines["api key"]
+    assert f"fix: sudo chmod 600 {machine / 'openai.key'}" in lines["api key"]
+
+
+def test_missing_device(machine: Path, server: FakeOpenAIServer,
+                        capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(machine, server.base_url, server.api_key, capture="nosuchpcm")
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert verdicts(lines)["capture"] == "FAIL"
+    assert "audio device 'nosuchpcm' unavailable" in lines["capture"]
+    assert "set audio.capture.device" in lines["capture"]
+    assert verdicts(lines)["playback"] == "ok"
+
+
+def test_unreachable_provider(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with FakeOpenAIServer() as gone:
+        url = gone.base_url  # a port that was just in use and now refuses connections
+    config = write_config(machine, url, "sk-anything")
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert f"cannot reach {url}" in lines["provider"]
+    assert "fix: check the network" in lines["provider"]
+
+
+def test_bad_config(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = machine / "maigic.yaml"
+    config.write_text("mode: realtme\naudio:\n  capture:\n    sample_rate: fast\n")
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert "mode: expected one of realtime, chained, transcribe, local" in lines["config"]
+    assert "(and 1 more)" in lines["config"]
+    assert f"fix: edit {config}, then run 'maigic config check {config}'" in lines["config"]
+    for name in ("api key", "capture", "playback", "earpiece", "gpio", "provider"):
+        assert "needs a valid config" in lines[name]
+
+
+def test_system_state_failures(machine: Path, server: FakeOpenAIServer,
+                               monkeypatch: pytest.MonkeyPatch,
+                               capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FAKE_ACTIVE", "failed")
+    monkeypatch.setenv("FAKE_NTP", "no")
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY")  # this machine has no GPIO at all
+    config = write_config(machine, server.base_url, server.api_key)
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert "journalctl -u maigic.service" in lines["service"]
+    assert "not synchronised" in lines["clock"] and "timedatectl set-ntp true" in lines["clock"]
+    assert "no GPIO on this machine" in lines["gpio"]
+
+
+@pytest.mark.parametrize(
+    ("steps", "env", "verdict", "expected"),
+    [
+        (["known", "paired", "trusted", "connected"], {}, "ok",
+         f"{NAME} ({MAC}) connected, HFP available"),
+        (["known", "paired", "trusted"], {}, "FAIL", f"{NAME} ({MAC}) is not connected"),
+        (["known", "paired", "trusted", "connected"], {"FAKE_NO_HFP": "1"}, "FAIL",
+         "connected, but without hands-free (HFP) audio"),
+        ([], {}, "FAIL", f"{MAC} is not paired"),
+    ],
+)
+def test_earpiece(machine: Path, server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch,
+                  capsys: pytest.CaptureFixture[str], steps: list[str], env: dict[str, str],
+                  verdict: str, expected: str) -> None:
+    for step in steps:
+        (machine / "bt-state" / step).touch()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    config = write_config(machine, server.base_url, server.api_key)
+    text = config.read_text()
+    # the earpiece named in the config; the ALSA checks are left out (no bluealsa here)
+    config.write_text(text.replace(f"device: {CAPTURE_PCM}",
+                                   f"device: bluealsa:DEV={MAC},PROFILE=sco"))
+    code = main(["--config", str(config), "doctor", "--skip", "capture", "--skip", "playback"])
+    out = capsys.readouterr().out
+    line = next(line for line in out.splitlines() if "] earpiece" in line)
+    assert f"[{verdict:^4}] earpiece" in line
+    assert expected in line
+    assert code == (0 if verdict == "ok" else 1)
