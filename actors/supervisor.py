@@ -18,6 +18,7 @@ from drivers.backoff import Backoff
 
 log = logging.getLogger(__name__)
 
+START_TIMEOUT_S = 10.0  # a restarted actor answers a ping once its setup is done
 ActorFactory = Callable[[], "pykka.ActorRef[Any]"]
 
 
@@ -105,8 +106,12 @@ class Supervisor(pykka.ThreadingActor):
                 continue
             try:
                 ref = self.factories[r]()
+                alive = bool(ref.ask(Ping(), timeout=START_TIMEOUT_S))
             except Exception as exc:  # noqa: BLE001 - a failed start counts as a failure
                 self._on_failed(ActorFailed(r, f"restart failed: {exc!r}"))
+                continue
+            if not alive:
+                self._on_failed(ActorFailed(r, "restart failed: the actor did not start"))
                 continue
             self.wiring.peers.set(r, ref)
             self.restarts[r] = self.restarts.get(r, 0) + 1

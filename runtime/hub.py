@@ -1,0 +1,282 @@
+"""The hub: assembles the actor graph from the config, runs it, reloads it, stops it.
+
+Start order is downstream first (Supervisor, Playback, Session, Controller,
+Listener, Capture) so that nothing is told to an actor that does not exist yet;
+stop order is the reverse, after the Supervisor (so nothing is restarted while
+stopping). sd_notify: ``READY=1`` once capture and playback are open, ``STATUS=``
+on every state change, ``WATCHDOG=1`` only while every actor answers a ping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pykka
+
+from actors.capture import CaptureActor
+from actors.controller import ControllerActor
+from actors.listener import ListenerActor
+from actors.mailbox import AudioMailbox
+from actors.messages import Ping
+from actors.playback import PlaybackActor
+from actors.session import SessionActor
+from actors.supervisor import ActorFactory, SupervisionPolicy, Supervisor
+from actors.wiring import (
+    CAPTURE,
+    CONTROLLER,
+    LISTENER,
+    PLAYBACK,
+    SESSION,
+    SUPERVISOR,
+    HubHooks,
+    Wiring,
+)
+from runtime.config import ConfigError, HubConfig, load_config
+from runtime.hub_parts import HubParts, build_parts
+from runtime.sdnotify import SystemdNotifier
+
+log = logging.getLogger(__name__)
+
+START_ORDER = (PLAYBACK, SESSION, CONTROLLER, LISTENER, CAPTURE)
+STOP_TIMEOUT_S = 1.5  # per actor; the usual stop is a few ms
+PING_TIMEOUT_S = 2.0
+TICK_S = 0.1
+
+
+class HubStartError(RuntimeError):
+    pass
+
+
+@dataclass(slots=True)
+class HubControl:
+    """What signal handlers (or a test) flip to steer :meth:`Hub.run`."""
+
+    stop: threading.Event = field(default_factory=threading.Event)
+    reload: threading.Event = field(default_factory=threading.Event)
+    until_idle: bool = False
+
+
+class Hub:
+    def __init__(
+        self,
+        config: HubConfig,
+        parts: HubParts | None = None,
+        *,
+        notifier: SystemdNotifier | None = None,
+        policy: SupervisionPolicy | None = None,
+        config_path: Path | None = None,
+    ) -> None:
+        self.config = config
+        self.parts = parts if parts is not None else build_parts(config)
+        self.notifier = notifier if notifier is not None else SystemdNotifier()
+        self.policy = policy or SupervisionPolicy()
+        self.config_path = config_path
+        self.ready = threading.Event()
+        self.input_ended = threading.Event()
+        self.fatal_reason: str | None = None
+        self.state = "offline"
+        self.state_cause = "starting"
+        self.state_since = time.monotonic()
+        self.turns: deque[dict[str, float]] = deque(maxlen=50)
+        self.wiring: Wiring | None = None
+        self._opened: set[str] = set()
+        self._lock = threading.Lock()
+        self._state_changed = threading.Condition(self._lock)
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every actor; raises :class:`HubStartError` (all stopped) if one cannot."""
+        wiring = Wiring(hooks=HubHooks(
+            device_opened=self._device_opened, state_changed=self._on_state,
+            turn_timed=self._on_turn, fatal=self._on_fatal))
+        self.wiring = wiring
+        factories = self._factories(wiring, self.config, self.parts)
+        wiring.peers.set(SUPERVISOR, Supervisor.start(wiring, factories, self.policy))
+        for role in START_ORDER:
+            wiring.peers.set(role, factories[role]())
+        dead = [role for role in START_ORDER if not self._answers(role, PING_TIMEOUT_S * 5)]
+        if dead:
+            self.stop()
+            raise HubStartError(f"could not start the {', '.join(dead)} actor(s); see the log")
+        log.info("hub started (mode %s)", self.config.mode)
+
+    def _factories(self, wiring: Wiring, config: HubConfig,
+                   parts: HubParts) -> dict[str, ActorFactory]:
+        captured = AudioMailbox(max_chunks=50)  # ~1 s of 20 ms chunks
+        to_session = AudioMailbox(max_chunks=500)
+        led = parts.led.set if parts.led is not None else None
+        return {
+            PLAYBACK: lambda: PlaybackActor.start(
+                wiring, parts.playback, parts.earcon, config.audio.playback.period_ms),
+            SESSION: lambda: SessionActor.start(
+                wiring, parts.engine, to_session, config.logging.conversation),
+            CONTROLLER: lambda: ControllerActor.start(
+                wiring, parts.settings, button_factory=parts.button, set_led=led),
+            LISTENER: lambda: ListenerActor.start(
+                wiring, captured, to_session, parts.segmenter, wake_factory=parts.wake,
+                preroll_ms=config.conversation.preroll_ms),
+            CAPTURE: lambda: CaptureActor.start(
+                wiring, parts.capture, captured, on_end=self.input_ended.set),
+        }
+
+    def stop(self) -> None:
+        """Stop the Supervisor, then the actors in reverse start order; idempotent."""
+        wiring, self.wiring = self.wiring, None
+        if wiring is None:
+            return
+        started = time.monotonic()
+        for role in (SUPERVISOR, *reversed(START_ORDER)):
+            ref = wiring.peers.get(role)
+            wiring.peers.set(role, None)
+            if ref is not None:
+                _stop_actor(role, ref)
+        if self.parts.led is not None:
+            self.parts.led.close()
+        self.ready.clear()
+        self._opened.clear()
+        log.info("hub stopped in %.0f ms", (time.monotonic() - started) * 1000)
+
+    def run(self, control: HubControl) -> int:
+        """Start, serve until stopped (0), fatal (1) or, with until_idle, the input ran out."""
+        self.start()
+        watchdog_s = self.notifier.watchdog_interval_s()
+        next_ping = time.monotonic()
+        code = 0
+        try:
+            while not control.stop.wait(TICK_S):
+                if self.fatal_reason is not None:
+                    code = 1
+                    break
+                if control.reload.is_set():
+                    control.reload.clear()
+                    self.reload()
+                if control.until_idle and self.input_ended.is_set() and self.idle_for(1.0):
+                    log.info("input ended and the hub is idle: exiting")
+                    break
+                if watchdog_s is not None and time.monotonic() >= next_ping:
+                    next_ping = time.monotonic() + watchdog_s
+                    if self.ping_all():
+                        self.notifier.watchdog()
+                    else:
+                        log.error("an actor did not answer the watchdog ping")
+        finally:
+            self.notifier.stopping()
+            self.stop()
+        if self.fatal_reason is not None:
+            log.critical("hub exiting: %s", self.fatal_reason)
+            code = 1
+        return code
+
+    def reload(self) -> bool:
+        """Re-read the config file; on any problem keep running on the current config."""
+        if self.config_path is None:
+            log.warning("reload requested, but the hub was not started from a config file")
+            return False
+        self.notifier.reloading()
+        try:
+            new = load_config(self.config_path).config
+            parts = build_parts(new) if new != self.config else self.parts
+        except (ConfigError, ValueError, OSError) as exc:
+            log.error("config reload failed; still running on the previous config:\n%s", exc)
+            self.notifier.status(f"config error, kept the running config: {exc}")
+            self.notifier.ready()
+            return False
+        if new == self.config:
+            log.info("config reloaded: no change")
+            self.notifier.ready()
+            return True
+        old_config, old_parts = self.config, self.parts
+        self.stop()
+        self.config, self.parts = new, parts
+        try:
+            self.start()
+        except HubStartError as exc:
+            log.error("the new config did not start (%s); going back to the previous one", exc)
+            self.config, self.parts = old_config, old_parts
+            self.start()
+            return False
+        log.info("config reloaded from %s", self.config_path)
+        return True
+
+    # --- observation ----------------------------------------------------------------
+
+    def ping_all(self, timeout: float = PING_TIMEOUT_S) -> bool:
+        return all(self._answers(role, timeout) for role in (SUPERVISOR, *START_ORDER))
+
+    def _answers(self, role: str, timeout: float) -> bool:
+        wiring = self.wiring
+        ref = wiring.peers.get(role) if wiring is not None else None
+        if ref is None:
+            return False
+        try:
+            return bool(ref.ask(Ping(), timeout=timeout))
+        except (pykka.ActorDeadError, pykka.Timeout):
+            return False
+
+    def wait_for_state(self, state: str, timeout: float) -> bool:
+        """Block until the conversation is in ``state`` (tests, --until-idle)."""
+        deadline = time.monotonic() + timeout
+        with self._state_changed:
+            while self.state != state:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._state_changed.wait(left)
+        return True
+
+    def idle_for(self, seconds: float) -> bool:
+        with self._lock:
+            return self.state == "idle" and time.monotonic() - self.state_since >= seconds
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "state": self.state,
+                "cause": self.state_cause,
+                "mode": self.config.mode,
+                "online": self.state != "offline",
+                "devices": sorted(self._opened),
+                "last_turn": self.turns[-1] if self.turns else None,
+                "turns": len(self.turns),
+            }
+
+    # --- hooks (called from actor threads) ------------------------------------------
+
+    def _device_opened(self, role: str) -> None:
+        with self._lock:
+            self._opened.add(role)
+            ready = {CAPTURE, PLAYBACK} <= self._opened and not self.ready.is_set()
+            if ready:
+                self.ready.set()
+        if ready:
+            log.info("audio open: ready")
+            self.notifier.ready(f"ready, {self.state}")
+
+    def _on_state(self, state: str, cause: str) -> None:
+        with self._state_changed:
+            self.state, self.state_cause, self.state_since = state, cause, time.monotonic()
+            self._state_changed.notify_all()
+        self.notifier.status(f"{state} ({cause})")
+
+    def _on_turn(self, figures: dict[str, float]) -> None:
+        with self._lock:
+            self.turns.append(figures)
+
+    def _on_fatal(self, reason: str) -> None:
+        self.fatal_reason = reason
+
+
+def _stop_actor(role: str, ref: pykka.ActorRef[Any]) -> None:
+    try:
+        ref.stop(timeout=STOP_TIMEOUT_S)
+    except pykka.ActorDeadError:
+        pass
+    except pykka.Timeout:
+        log.error("the %s actor did not stop within %.1f s", role, STOP_TIMEOUT_S)

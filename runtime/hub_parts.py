@@ -1,0 +1,233 @@
+"""What the hub is made of, built from the config: one factory per driver.
+
+The hub's actors only see factories (so a restarted actor gets fresh drivers and
+tests can swap a part). Heavy or hardware imports happen inside the factories.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from actors.capture import CaptureDevice
+from actors.controller import ButtonCallback, ButtonFactory, Closeable
+from actors.conversation import ConversationSettings
+from actors.engine import ConversationEngine
+from actors.listener import Segmenter, WakeWord
+from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
+from actors.realtime_engine import RealtimeEngine
+from runtime.config import HubConfig
+from speech_api import AudioChunk
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class HubParts:
+    capture: Callable[[], CaptureDevice]
+    playback: PlaybackFactory
+    engine: Callable[[], ConversationEngine]
+    segmenter: Callable[[], Segmenter]
+    wake: Callable[[], WakeWord | None]
+    earcon: EarconRenderer
+    button: ButtonFactory | None
+    led: StatusLight | None
+    settings: ConversationSettings
+
+
+class StatusLight:
+    """The status LED by pattern name; closed by the hub when it stops."""
+
+    def __init__(self, led: Any, patterns: Any) -> None:
+        self._led, self._patterns = led, patterns
+
+    def set(self, name: str) -> None:
+        self._led.set_pattern(self._patterns[name])
+
+    def close(self) -> None:
+        self._led.close()
+
+
+class UnsupportedModeError(ValueError):
+    pass
+
+
+def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
+    earcon = earcon_renderer(config)
+    wake_chunk = earcon("WAKE")
+    return HubParts(
+        capture=lambda: alsa_capture(config),
+        playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle),
+        engine=engine_factory(config),
+        segmenter=lambda: segmenter(config),
+        wake=lambda: wake_word(config),
+        earcon=earcon,
+        button=button_factory(config),
+        led=status_led(config) if open_led else None,
+        settings=conversation_settings(
+            config, earcon_ms=int(wake_chunk.duration_ms or 0) if wake_chunk else 0),
+    )
+
+
+def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationSettings:
+    c = config.conversation
+    always = config.triggers.always_listening
+    server = always and config.openai.realtime.turn_detection != "none"
+    return ConversationSettings(
+        listen_timeout_s=c.listen_timeout_s,
+        max_utterance_s=c.max_utterance_s,
+        thinking_timeout_s=c.think_timeout_s,
+        follow_up_s=c.follow_up_s,
+        barge_in=c.barge_in,
+        server_turns=server,
+        vad_turns=always and not server,
+        earcon_ms=earcon_ms,
+    )
+
+
+# --- audio --------------------------------------------------------------------------
+
+
+class _AlsaCaptureSource:
+    def __init__(self, config: HubConfig) -> None:
+        from drivers.alsa import AlsaCapture
+
+        cap = config.audio.capture
+        self.capture = AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms)
+
+    def stream(self, stop: threading.Event) -> Iterator[AudioChunk]:
+        return self.capture.stream(stop)
+
+    def close(self) -> None:
+        self.capture.close()
+
+
+def alsa_capture(config: HubConfig) -> CaptureDevice:
+    return _AlsaCaptureSource(config)
+
+
+def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle) -> PlaybackDevice:
+    from drivers.alsa import AlsaPlayback
+
+    out = config.audio.playback
+    return AlsaPlayback(out.device, out.sample_rate, out.channels, out.period_ms,
+                        max_buffer_ms=out.buffer_ms, on_written=on_written, on_idle=on_idle)
+
+
+def earcon_renderer(config: HubConfig) -> EarconRenderer:
+    if not config.feedback.earcons:
+        return lambda _kind: None
+    from drivers.earcons import Earcon, render_earcon
+
+    rate, volume = config.audio.playback.sample_rate, config.feedback.earcon_volume
+    cache: dict[str, AudioChunk] = {}
+
+    def render(kind: str) -> AudioChunk | None:
+        if kind not in cache:
+            cache[kind] = render_earcon(Earcon[kind], rate, volume)
+        return cache[kind]
+
+    return render
+
+
+# --- listening ----------------------------------------------------------------------
+
+
+def segmenter(config: HubConfig) -> Segmenter:
+    from drivers.local.segmenter import SpeechSegmenter
+    from drivers.local.vad import create_vad
+
+    v, c = config.vad, config.conversation
+    vad = create_vad(v.engine, sample_rate=config.audio.capture.sample_rate,
+                     aggressiveness=v.aggressiveness, threshold=v.threshold)
+    # The segmenter's hangover is the endpoint; a start needs the barge-in minimum too.
+    return SpeechSegmenter(vad, start_ms=v.start_ms,
+                           hangover_ms=max(v.hangover_ms, c.endpoint_silence_ms),
+                           min_speech_ms=max(v.min_speech_ms, c.barge_in_min_speech_ms))
+
+
+def wake_word(config: HubConfig) -> WakeWord | None:
+    w = config.triggers.wake_word
+    if not w.enabled or config.triggers.always_listening:
+        return None
+    from drivers.local.wakeword import create_wake_word
+
+    model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
+    return create_wake_word(w.engine, model=model, phrase=w.phrase,
+                            refractory_ms=w.refractory_ms)
+
+
+# --- provider -----------------------------------------------------------------------
+
+
+def engine_factory(config: HubConfig) -> Callable[[], ConversationEngine]:
+    if config.mode != "realtime":
+        raise UnsupportedModeError(
+            f"mode {config.mode!r} is not available in this build yet; use mode: realtime")
+    from drivers.openai.config import OpenAIConfig
+    from drivers.openai.realtime import OpenAIRealtimeClient
+    from speech_api.events import RealtimeSessionConfig, TurnDetection
+
+    o, rt = config.openai, config.openai.realtime
+    client = OpenAIRealtimeClient(OpenAIConfig(
+        api_key_file=str(o.api_key_file) if o.api_key_file else None, base_url=o.base_url,
+        organization=o.organization, project=o.project, timeout_s=o.timeout_s,
+        max_retries=o.max_retries))
+    server_turns = config.triggers.always_listening and rt.turn_detection != "none"
+    session_config = RealtimeSessionConfig(
+        model=rt.model, voice=rt.voice, instructions=rt.instructions,
+        turn_detection=TurnDetection(rt.turn_detection) if server_turns else TurnDetection.NONE,
+        vad_threshold=rt.vad_threshold, silence_duration_ms=rt.silence_duration_ms,
+        noise_reduction=None if rt.noise_reduction == "none" else rt.noise_reduction,
+    )
+
+    def open_session() -> Any:
+        return client.open_speech_to_speech(rt.model, rt.voice, rt.instructions,
+                                            session_config=session_config)
+
+    return lambda: RealtimeEngine(open_session)
+
+
+# --- button and LED -----------------------------------------------------------------
+
+
+def button_factory(config: HubConfig) -> ButtonFactory | None:
+    b = config.triggers.button
+    if config.triggers.keyboard:
+        def keyboard(callback: ButtonCallback) -> Closeable:
+            from drivers.gpio import KeyboardButton
+
+            return KeyboardButton(on_event=lambda e: callback(e.kind.name, e.at_ns))
+
+        return keyboard
+    if not b.enabled:
+        return None
+
+    def gpio_button(callback: ButtonCallback) -> Closeable:
+        from drivers.gpio import ButtonDriver
+
+        return ButtonDriver(
+            b.pin, on_event=lambda e: callback(e.kind.name, e.at_ns), active_low=b.active_low,
+            debounce_ms=b.debounce_ms, hold_ms=b.hold_ms, double_tap_ms=b.double_tap_ms,
+            long_hold_ms=b.long_hold_ms)
+
+    return gpio_button
+
+
+def status_led(config: HubConfig) -> StatusLight | None:
+    if not config.feedback.led:
+        return None
+    try:
+        from drivers.gpio import LedPattern, StatusLed, gpio_available
+
+        if not gpio_available():
+            log.info("no GPIO here: the status LED is off")
+            return None
+        led = StatusLed(config.feedback.led_pin)
+    except Exception as exc:  # noqa: BLE001 - the hub runs on without its LED
+        log.warning("the status LED is not available: %s", exc)
+        return None
+    return StatusLight(led, LedPattern)
