@@ -109,13 +109,16 @@ class WebRtcVad(FramedVad):
         rate = sample_rate if sample_rate in self.NATIVE_RATES else 16000
         super().__init__(rate, rate * frame_ms // 1000)
         self._rate = rate
+        self._aggressiveness = aggressiveness
         self._vad = webrtcvad.Vad(aggressiveness)
 
     def _is_speech_frame(self, pcm: bytes) -> bool:
         return bool(self._vad.is_speech(pcm, self._rate))
 
     def _reset_engine(self) -> None:
-        pass  # webrtcvad keeps no state between frames
+        import webrtcvad
+
+        self._vad = webrtcvad.Vad(self._aggressiveness)  # it adapts to the noise floor
 
 
 def silero_model_path() -> Path:
