@@ -55,6 +55,7 @@ class RealtimeConnection:
     # --- plumbing -------------------------------------------------------------------
 
     def serve(self) -> None:
+        self.ws.answer_pings = lambda: not self.server.script.frozen
         self.send({"type": "session.created", "session": self.session})
         for raw in list(self.server.script.frames_after_connect):
             self.send_raw(raw)
@@ -63,7 +64,8 @@ class RealtimeConnection:
                 message = self.ws.receive()
                 if message is None:
                     break
-                self._handle(message)
+                if not self.server.script.frozen:
+                    self._handle(message)
         except ProtocolViolationError as exc:
             self.server.violation(f"websocket protocol: {exc}")
             self.ws.send_close(1002, "protocol error")

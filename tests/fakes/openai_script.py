@@ -10,6 +10,7 @@ server; everything has a sensible default so an unscripted server just works::
     server.script.reject_websocket(401, code="invalid_api_key")
     server.script.frames_after_connect.append("{not json")    # malformed frame
     server.script.never_answer = True                          # a hung server
+    server.script.frozen = True                                # realtime link goes dead
 
 All methods are thread-safe: the server's threads read the script while the test
 thread may still be changing it.
@@ -117,6 +118,7 @@ class FakeScript:
         self.think_s = 0.0  # delay before any HTTP answer
         self.stream_pace_s = 0.0  # delay between SSE events / audio chunks
         self.never_answer = False  # accept requests and sessions but never reply
+        self.frozen = False  # realtime: stop answering frames *and* pings (a dead link)
         self.vad_rms_threshold = 500.0  # PCM16 RMS above which a 20 ms frame is speech
         self.frames_after_connect: list[str] = []  # raw frames sent after session.created
         self._replies: deque[Reply] = deque()

@@ -15,6 +15,7 @@ import io
 import socket
 import struct
 import threading
+from collections.abc import Callable
 
 GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 OP_CONT, OP_TEXT, OP_BINARY, OP_CLOSE, OP_PING, OP_PONG = 0x0, 0x1, 0x2, 0x8, 0x9, 0xA
@@ -47,6 +48,8 @@ class ServerWebSocket:
         self._send_lock = threading.Lock()
         self.closed = False
         self.pings_received = 0
+        # Returning False plays a peer that went silent (a dead link).
+        self.answer_pings: Callable[[], bool] = lambda: True
 
     def receive(self) -> str | bytes | None:
         """The next message (text as str), or None once the connection closed."""
@@ -75,7 +78,8 @@ class ServerWebSocket:
             payload = _unmask(payload, mask)
             if opcode == OP_PING:
                 self.pings_received += 1
-                self._send_frame(OP_PONG, payload)
+                if self.answer_pings():
+                    self._send_frame(OP_PONG, payload)
                 continue
             if opcode == OP_PONG:
                 continue
