@@ -58,7 +58,9 @@ def test_eight_khz_capture_is_resampled(micro: dict[str, MicroWakeWordDetector])
     assert sum(n == 1 for n in hits) >= 3  # measured 4 of 5
 
 
-def test_micro_wake_word_stays_quiet_on_other_speech(micro: dict[str, MicroWakeWordDetector]) -> None:
+def test_micro_wake_word_stays_quiet_on_other_speech(
+    micro: dict[str, MicroWakeWordDetector],
+) -> None:
     human = [a for _, a, _ in librivox() + cards()]
     synthetic = [_utterance(t, v) for t in OTHER_SPEECH for v in ("kal16", "slt", "rms")]
     audio = concat(*human, *synthetic)
