@@ -78,29 +78,24 @@ def test_pair_by_scanning_picks_the_only_headset(
     assert load_config(config).config.audio.capture.device == PCM
 
 
-def test_pairing_failure_explains_what_to_do(
+@pytest.mark.parametrize(
+    ("failure", "expected"),
+    [
+        ("FAKE_PAIR_FAILS", "pairing 00:1B:66:AA:BB:CC failed: Failed to pair: "
+                            "org.bluez.Error.AuthenticationFailed. Put the earpiece in pairing"),
+        ("FAKE_NO_HFP", "is connected but bluealsa offers no hands-free (SCO) audio for it: "
+                        "check the bluealsa override is installed"),
+    ],
+)
+def test_failures_explain_what_to_do_and_leave_the_config_alone(
     bluez: Path, config: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str], failure: str, expected: str
 ) -> None:
     (bluez / "known").touch()
-    monkeypatch.setenv("FAKE_PAIR_FAILS", "1")
+    monkeypatch.setenv(failure, "1")
     before = config.read_text()
     assert pair(config, MAC) == 1
-    err = capsys.readouterr().err
-    assert "pairing 00:1B:66:AA:BB:CC failed: Failed to pair: org.bluez.Error.Authentication" in err
-    assert "Put the earpiece in pairing mode" in err
-    assert config.read_text() == before
-
-
-def test_no_hands_free_profile_is_reported_and_config_untouched(
-    bluez: Path, config: Path, monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str]
-) -> None:
-    (bluez / "known").touch()
-    monkeypatch.setenv("FAKE_NO_HFP", "1")
-    before = config.read_text()
-    assert pair(config, MAC) == 1
-    assert "bluealsa offers no hands-free (SCO) audio" in capsys.readouterr().err
+    assert expected in capsys.readouterr().err
     assert config.read_text() == before
 
 
