@@ -70,8 +70,12 @@ class ChatStream:
     def __enter__(self) -> ChatStream:
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.cancel()
 
     @property
@@ -102,9 +106,11 @@ class ChatStream:
                 return
             for chunk in stream:
                 if chunk.usage is not None:
-                    usage = {"prompt_tokens": chunk.usage.prompt_tokens,
-                             "completion_tokens": chunk.usage.completion_tokens,
-                             "total_tokens": chunk.usage.total_tokens}
+                    usage = {
+                        "prompt_tokens": chunk.usage.prompt_tokens,
+                        "completion_tokens": chunk.usage.completion_tokens,
+                        "total_tokens": chunk.usage.total_tokens,
+                    }
                 for choice in chunk.choices:
                     if choice.delta.content:
                         text.append(choice.delta.content)
@@ -127,8 +133,9 @@ class ChatStream:
             self._close()
         if self._cancelled:
             return
-        requests = tuple(ToolCallRequest(c["id"], c["name"], c["args"])
-                         for _, c in sorted(calls.items()))
+        requests = tuple(
+            ToolCallRequest(c["id"], c["name"], c["args"]) for _, c in sorted(calls.items())
+        )
         yield from requests
         yield ChatDone(finish, "".join(text), requests, usage)
 
@@ -148,8 +155,14 @@ class ChatStream:
 class ChatClient:
     """Streaming chat completions against ``config.base_url``."""
 
-    def __init__(self, config: OpenAIConfig | None = None, *, model: str = "gpt-4o-mini",
-                 temperature: float | None = None, max_tokens: int | None = None) -> None:
+    def __init__(
+        self,
+        config: OpenAIConfig | None = None,
+        *,
+        model: str = "gpt-4o-mini",
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
         self.config = config or OpenAIConfig()
         self.model = model
         self.temperature = temperature
@@ -162,21 +175,27 @@ class ChatClient:
             self._client = self.config.http_client()
         return self._client
 
-    def stream(self, messages: Sequence[dict[str, Any]],
-               tools: Sequence[dict[str, Any]] | None = None) -> ChatStream:
+    def stream(
+        self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None = None
+    ) -> ChatStream:
         """Start an answer to ``messages``; nothing is sent until iteration begins."""
         if not messages:
             raise ValueError("chat needs at least one message")
-        request: dict[str, Any] = {"model": self.model, "messages": list(messages),
-                                   "stream": True, "stream_options": {"include_usage": True}}
+        request: dict[str, Any] = {
+            "model": self.model,
+            "messages": list(messages),
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         if tools:
             request["tools"] = [chat_tool(tool) for tool in tools]
         if self.temperature is not None:
             request["temperature"] = self.temperature
         if self.max_tokens is not None:
             request["max_completion_tokens"] = self.max_tokens
-        return ChatStream(lambda: self.sdk.chat.completions.create(**request),
-                          [self.config.resolve_api_key()])
+        return ChatStream(
+            lambda: self.sdk.chat.completions.create(**request), [self.config.resolve_api_key()]
+        )
 
 
 def chat_tool(tool: dict[str, Any]) -> dict[str, Any]:

@@ -192,8 +192,10 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             link.send(event)
         except LinkLostError as exc:
             raise APIError(
-                f"cannot send {event['type']}: {exc}", provider=PROVIDER,
-                code="not_connected", retryable=True,
+                f"cannot send {event['type']}: {exc}",
+                provider=PROVIDER,
+                code="not_connected",
+                retryable=True,
             ) from None
 
     # --- reader thread ------------------------------------------------------------
@@ -342,4 +344,3 @@ class OpenAIRealtimeClient:
 
         session = await run_blocking(lambda: self.open_transcription(model))
         return OpenAIAsyncRealtimeSession(session)
-

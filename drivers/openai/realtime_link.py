@@ -58,8 +58,10 @@ class RealtimeLink:
             raise _handshake_error(exc, secrets) from None
         except (OSError, websocket.WebSocketException) as exc:
             raise APIError(
-                redact(f"cannot connect to the OpenAI Realtime API: {type(exc).__name__}: {exc}",
-                       secrets),
+                redact(
+                    f"cannot connect to the OpenAI Realtime API: {type(exc).__name__}: {exc}",
+                    secrets,
+                ),
                 provider=PROVIDER,
                 code="connection_error",
                 retryable=True,

@@ -98,8 +98,10 @@ def session_update(settings: SessionSettings) -> dict[str, Any]:
     }
     if settings.kind == "transcription":
         audio_input["transcription"] = _transcription(cfg.model, cfg)
-        return {"type": "session.update", "session": {"type": "transcription",
-                                                      "audio": {"input": audio_input}}}
+        return {
+            "type": "session.update",
+            "session": {"type": "transcription", "audio": {"input": audio_input}},
+        }
     if settings.input_transcription_model:
         audio_input["transcription"] = _transcription(settings.input_transcription_model, cfg)
     session: dict[str, Any] = {
@@ -219,29 +221,56 @@ class ServerEventMapper:
             return [InputTranscript(item_id=f["item_id"], text=f["transcript"], is_final=True)]
         if kind == "conversation.item.input_audio_transcription.failed":
             err = f.get("error") or {}
-            return [ProviderError(message=f"input transcription failed: {err.get('message', '')}",
-                                  code=err.get("code"))]
+            return [
+                ProviderError(
+                    message=f"input transcription failed: {err.get('message', '')}",
+                    code=err.get("code"),
+                )
+            ]
         if kind == "response.created":
             return [ResponseStarted(response_id=f["response"]["id"])]
         if kind == "response.output_audio.delta":
-            return [AudioDelta(response_id=f["response_id"], item_id=f["item_id"],
-                               content_index=int(f["content_index"]),
-                               pcm=base64.b64decode(f["delta"], validate=True))]
+            return [
+                AudioDelta(
+                    response_id=f["response_id"],
+                    item_id=f["item_id"],
+                    content_index=int(f["content_index"]),
+                    pcm=base64.b64decode(f["delta"], validate=True),
+                )
+            ]
         if kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
-            return [TranscriptDelta(response_id=f["response_id"], item_id=f["item_id"],
-                                    delta=f["delta"])]
+            return [
+                TranscriptDelta(
+                    response_id=f["response_id"], item_id=f["item_id"], delta=f["delta"]
+                )
+            ]
         if kind == "response.function_call_arguments.done":
-            return [FunctionCall(call_id=f["call_id"], name=f["name"], arguments=f["arguments"],
-                                 response_id=f["response_id"], item_id=f["item_id"])]
+            return [
+                FunctionCall(
+                    call_id=f["call_id"],
+                    name=f["name"],
+                    arguments=f["arguments"],
+                    response_id=f["response_id"],
+                    item_id=f["item_id"],
+                )
+            ]
         if kind == "response.done":
             response = f["response"]
-            return [ResponseDone(response_id=response["id"], status=response.get("status", ""),
-                                 transcript=_response_transcript(response))]
+            return [
+                ResponseDone(
+                    response_id=response["id"],
+                    status=response.get("status", ""),
+                    transcript=_response_transcript(response),
+                )
+            ]
         if kind == "error":
             err = f["error"]
             code = err.get("code")
-            return [ProviderError(message=str(err.get("message", "")), code=code,
-                                  fatal=code in FATAL_CODES)]
+            return [
+                ProviderError(
+                    message=str(err.get("message", "")), code=code, fatal=code in FATAL_CODES
+                )
+            ]
         if kind not in _QUIET_TYPES:
             self.dropped_frames += 1
             log.warning("dropping realtime event of unknown type %r", kind)

@@ -34,19 +34,74 @@ log = logging.getLogger(__name__)
 NON_STREAMING_MODELS = frozenset({"whisper-1"})
 # ISO-639-1 codes the OpenAI transcription models accept (the Whisper language set).
 SUPPORTED_LANGUAGES = (
-    "af", "ar", "hy", "az", "be", "bs", "bg", "ca", "zh", "hr", "cs", "da", "nl", "en", "et",
-    "fi", "fr", "gl", "de", "el", "he", "hi", "hu", "is", "id", "it", "ja", "kn", "kk", "ko",
-    "lv", "lt", "mk", "ms", "mr", "mi", "ne", "no", "fa", "pl", "pt", "ro", "ru", "sr", "sk",
-    "sl", "es", "sw", "sv", "tl", "ta", "th", "tr", "uk", "ur", "vi", "cy",
+    "af",
+    "ar",
+    "hy",
+    "az",
+    "be",
+    "bs",
+    "bg",
+    "ca",
+    "zh",
+    "hr",
+    "cs",
+    "da",
+    "nl",
+    "en",
+    "et",
+    "fi",
+    "fr",
+    "gl",
+    "de",
+    "el",
+    "he",
+    "hi",
+    "hu",
+    "is",
+    "id",
+    "it",
+    "ja",
+    "kn",
+    "kk",
+    "ko",
+    "lv",
+    "lt",
+    "mk",
+    "ms",
+    "mr",
+    "mi",
+    "ne",
+    "no",
+    "fa",
+    "pl",
+    "pt",
+    "ro",
+    "ru",
+    "sr",
+    "sk",
+    "sl",
+    "es",
+    "sw",
+    "sv",
+    "tl",
+    "ta",
+    "th",
+    "tr",
+    "uk",
+    "ur",
+    "vi",
+    "cy",
 )
 REALTIME_TAIL_S = 10.0  # after the source ends, how long to wait for the last transcripts
+TAIL_QUIET_S = 0.3
 
 
 class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
     """The seed's ``OpenAISpeechToTextClient``; ``model`` is the batch/streaming model."""
 
-    def __init__(self, config: OpenAIConfig | None = None, *,
-                 model: str = "gpt-4o-transcribe") -> None:
+    def __init__(
+        self, config: OpenAIConfig | None = None, *, model: str = "gpt-4o-transcribe"
+    ) -> None:
         self.config = config or OpenAIConfig()
         self.model = model
         self._client: openai.OpenAI | None = None
@@ -57,13 +112,18 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
             self._client = self.config.http_client()
         return self._client
 
-    def _request(self, audio: AudioChunk, language: str | None, prompt: str | None
-                 ) -> dict[str, Any]:
+    def _request(
+        self, audio: AudioChunk, language: str | None, prompt: str | None
+    ) -> dict[str, Any]:
         if not audio.data:
-            raise OpenAITranscriptionError("cannot transcribe empty audio", provider="openai",
-                                           code="empty_audio")
-        upload = ("audio.wav", audio.to_wav(), "audio/wav") if audio.is_pcm else (
-            f"audio.{audio.format.value}", audio.data, f"audio/{audio.format.value}")
+            raise OpenAITranscriptionError(
+                "cannot transcribe empty audio", provider="openai", code="empty_audio"
+            )
+        upload = (
+            ("audio.wav", audio.to_wav(), "audio/wav")
+            if audio.is_pcm
+            else (f"audio.{audio.format.value}", audio.data, f"audio/{audio.format.value}")
+        )
         request: dict[str, Any] = {"model": self.model, "file": upload}
         if language:
             request["language"] = language
@@ -72,24 +132,31 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
         return request
 
     def _fail(self, exc: Exception) -> OpenAITranscriptionError:
-        error = from_sdk_error(exc, kind=OpenAITranscriptionError, what="transcription",
-                               secrets=[self.config.resolve_api_key()])
+        error = from_sdk_error(
+            exc,
+            kind=OpenAITranscriptionError,
+            what="transcription",
+            secrets=[self.config.resolve_api_key()],
+        )
         assert isinstance(error, OpenAITranscriptionError)
         return error
 
-    def transcribe_blocking(self, audio: AudioChunk, language: str | None = None,
-                            prompt: str | None = None) -> str:
+    def transcribe_blocking(
+        self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
+    ) -> str:
         import openai
 
         try:
             result = self.sdk.audio.transcriptions.create(
-                **self._request(audio, language, prompt), response_format="json")
+                **self._request(audio, language, prompt), response_format="json"
+            )
         except openai.OpenAIError as exc:
             raise self._fail(exc) from None
         return str(result.text)
 
-    def transcribe_stream_blocking(self, audio: AudioChunk, language: str | None = None,
-                                   prompt: str | None = None) -> Iterator[str]:
+    def transcribe_stream_blocking(
+        self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
+    ) -> Iterator[str]:
         """Yields the transcript so far after each delta, then the final text."""
         import openai
 
@@ -99,7 +166,8 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
         text = ""
         try:
             stream = self.sdk.audio.transcriptions.create(
-                **self._request(audio, language, prompt), stream=True)
+                **self._request(audio, language, prompt), stream=True
+            )
             with stream:
                 for event in stream:
                     if event.type == "transcript.text.delta":
@@ -122,7 +190,8 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
         """
         cfg = config or RealtimeSessionConfig(model=self.model)
         session = OpenAIRealtimeClient(self.config).open_transcription(
-            cfg.model, session_config=cfg)
+            cfg.model, session_config=cfg
+        )
         try:
             session.initialize_session()
             tracker = _TurnTracker(cfg.enable_partial_results)
@@ -132,11 +201,19 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
                 last = chunk
                 yield from tracker.drain(session, 0.0)
             if last is not None:
-                _close_turn(session, cfg, last)
+                tracker.pending_commits += _close_turn(session, cfg, last)
+            # Wait for every started turn's final; a short quiet spell first lets the
+            # server's VAD report a turn the last chunks may still be opening.
             deadline = time.monotonic() + REALTIME_TAIL_S
-            while tracker.open_items and time.monotonic() < deadline:
-                yield from tracker.drain(session, 0.1)
-            yield from tracker.drain(session, 0.0)
+            quiet_since = time.monotonic()
+            while time.monotonic() < deadline:
+                if tracker.waiting:
+                    quiet_since = time.monotonic()
+                elif time.monotonic() - quiet_since >= TAIL_QUIET_S:
+                    break
+                for event in tracker.drain(session, 0.05):
+                    quiet_since = time.monotonic()
+                    yield event
         finally:
             session.close()
 
@@ -144,15 +221,18 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
         return list(SUPPORTED_LANGUAGES)
 
 
-def _close_turn(session: OpenAIRealtimeSession, cfg: RealtimeSessionConfig,
-                last: AudioChunk) -> None:
+def _close_turn(
+    session: OpenAIRealtimeSession, cfg: RealtimeSessionConfig, last: AudioChunk
+) -> int:
+    """End the last turn; returns how many commits now await a final transcript."""
     if cfg.turn_detection is TurnDetection.NONE:
         session.commit()
-        return
+        return 1
     # Let the server's VAD hear the end of speech, as it would from a live microphone.
     silence_ms = cfg.silence_duration_ms + 200
     frames = last.sample_rate * silence_ms // 1000
     session.send_audio(AudioChunk.pcm(bytes(frames * 2), last.sample_rate))
+    return 0
 
 
 class _TurnTracker:
@@ -161,6 +241,11 @@ class _TurnTracker:
     def __init__(self, partials: bool) -> None:
         self._partials = partials
         self.open_items: set[str] = set()
+        self.pending_commits = 0  # client commits whose item id we have not seen yet
+
+    @property
+    def waiting(self) -> bool:
+        return bool(self.open_items) or self.pending_commits > 0
 
     def drain(self, session: OpenAIRealtimeSession, wait_s: float) -> Iterator[TranscriptionEvent]:
         event = session.next_event(wait_s)
@@ -169,16 +254,26 @@ class _TurnTracker:
                 self.open_items.add(event.item_id)
             elif isinstance(event, InputTranscript):
                 if event.is_final:
-                    self.open_items.discard(event.item_id)
+                    if event.item_id in self.open_items:
+                        self.open_items.discard(event.item_id)
+                    elif self.pending_commits:
+                        self.pending_commits -= 1
                     yield TranscriptionEvent(event.text, True, event.item_id)
                 else:
+                    if self.pending_commits and event.item_id not in self.open_items:
+                        self.pending_commits -= 1  # this is the committed turn
                     self.open_items.add(event.item_id)
                     if self._partials:
                         yield TranscriptionEvent(event.text, False, event.item_id)
             elif isinstance(event, ProviderError):
+                if event.code == "input_audio_buffer_commit_empty":
+                    self.pending_commits = max(0, self.pending_commits - 1)
                 if event.fatal:
                     raise OpenAITranscriptionError(
                         f"realtime transcription failed: {event.message}",
-                        provider="openai", code=event.code, retryable=False)
+                        provider="openai",
+                        code=event.code,
+                        retryable=False,
+                    )
                 log.warning("realtime transcription error (%s): %s", event.code, event.message)
             event = session.next_event(0.0)

@@ -22,11 +22,29 @@ if TYPE_CHECKING:
     import openai
 
 PCM_RATE = 24000
-VOICES = ("alloy", "ash", "ballad", "coral", "echo", "fable", "nova", "onyx", "sage",
-          "shimmer", "verse", "marin", "cedar")
+VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "fable",
+    "nova",
+    "onyx",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
 # OpenAI names for our formats; OGG comes back as Opus in an Ogg container.
-_RESPONSE_FORMATS = {AudioFormat.WAV: "wav", AudioFormat.MP3: "mp3", AudioFormat.FLAC: "flac",
-                     AudioFormat.OGG: "opus", AudioFormat.PCM: "pcm"}
+_RESPONSE_FORMATS = {
+    AudioFormat.WAV: "wav",
+    AudioFormat.MP3: "mp3",
+    AudioFormat.FLAC: "flac",
+    AudioFormat.OGG: "opus",
+    AudioFormat.PCM: "pcm",
+}
 CHUNK_BYTES = 4800  # 100 ms of 24 kHz PCM16
 
 
@@ -60,11 +78,15 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
 
     def _request(self, text: str, voice_id: str | None, response_format: str) -> dict[str, Any]:
         if not text.strip():
-            raise OpenAISynthesisError("cannot synthesize empty text", provider="openai",
-                                       code="empty_text")
-        request: dict[str, Any] = {"model": self.model, "input": text,
-                                   "voice": voice_id or self.voice,
-                                   "response_format": response_format}
+            raise OpenAISynthesisError(
+                "cannot synthesize empty text", provider="openai", code="empty_text"
+            )
+        request: dict[str, Any] = {
+            "model": self.model,
+            "input": text,
+            "voice": voice_id or self.voice,
+            "response_format": response_format,
+        }
         if self.instructions:
             request["instructions"] = self.instructions
         if self.speed is not None:
@@ -72,14 +94,22 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
         return request
 
     def _fail(self, exc: Exception) -> OpenAISynthesisError:
-        error = from_sdk_error(exc, kind=OpenAISynthesisError, what="speech synthesis",
-                               secrets=[self.config.resolve_api_key()])
+        error = from_sdk_error(
+            exc,
+            kind=OpenAISynthesisError,
+            what="speech synthesis",
+            secrets=[self.config.resolve_api_key()],
+        )
         assert isinstance(error, OpenAISynthesisError)
         return error
 
-    def synthesize_blocking(self, text: str, voice_id: str | None = None,
-                            language: str | None = None,
-                            audio_format: AudioFormat = AudioFormat.WAV) -> bytes:
+    def synthesize_blocking(
+        self,
+        text: str,
+        voice_id: str | None = None,
+        language: str | None = None,
+        audio_format: AudioFormat = AudioFormat.WAV,
+    ) -> bytes:
         import openai
 
         request = self._request(text, voice_id, _RESPONSE_FORMATS[audio_format])
@@ -88,8 +118,9 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
         except openai.OpenAIError as exc:
             raise self._fail(exc) from None
 
-    def synthesize_stream_blocking(self, text: str, voice_id: str | None = None,
-                                   language: str | None = None) -> Iterator[AudioChunk]:
+    def synthesize_stream_blocking(
+        self, text: str, voice_id: str | None = None, language: str | None = None
+    ) -> Iterator[AudioChunk]:
         import openai
 
         request = self._request(text, voice_id, "pcm")
@@ -97,8 +128,11 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
             request["stream_format"] = "sse"
         try:
             with self.sdk.audio.speech.with_streaming_response.create(**request) as response:
-                pieces = (_sse_audio(response.iter_lines()) if self.stream_format == "sse"
-                          else response.iter_bytes(CHUNK_BYTES))
+                pieces = (
+                    _sse_audio(response.iter_lines())
+                    if self.stream_format == "sse"
+                    else response.iter_bytes(CHUNK_BYTES)
+                )
                 yield from _whole_samples(pieces)
         except openai.OpenAIError as exc:
             raise self._fail(exc) from None
@@ -118,10 +152,14 @@ def _sse_audio(lines: Iterator[str]) -> Iterator[bytes]:
             elif "error" in event:
                 raise OpenAISynthesisError(
                     f"speech stream failed: {event['error'].get('message', '')}",
-                    provider="openai", code=event["error"].get("code"), retryable=True)
+                    provider="openai",
+                    code=event["error"].get("code"),
+                    retryable=True,
+                )
         except (ValueError, KeyError, TypeError, AttributeError, binascii.Error) as exc:
-            raise OpenAISynthesisError(f"malformed speech SSE event: {exc}",
-                                       provider="openai", code="bad_response") from None
+            raise OpenAISynthesisError(
+                f"malformed speech SSE event: {exc}", provider="openai", code="bad_response"
+            ) from None
 
 
 def _whole_samples(pieces: Iterator[bytes]) -> Iterator[AudioChunk]:

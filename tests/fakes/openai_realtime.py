@@ -88,9 +88,18 @@ class RealtimeConnection:
             self.ws.send_text(text)
 
     def error(self, message: str, code: str, client_event_id: str | None = None) -> None:
-        self.send({"type": "error", "error": {"type": "invalid_request_error", "code": code,
-                                              "message": message, "param": None,
-                                              "event_id": client_event_id}})
+        self.send(
+            {
+                "type": "error",
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": code,
+                    "message": message,
+                    "param": None,
+                    "event_id": client_event_id,
+                },
+            }
+        )
 
     # --- client events --------------------------------------------------------------
 
@@ -105,15 +114,19 @@ class RealtimeConnection:
             self.error("The frame is not valid JSON.", "invalid_json")
             return
         if not self.server.record("in", "realtime", frame):
-            self.error(f"Invalid client event {frame.get('type')!r}.", "invalid_event",
-                       frame.get("event_id"))
+            self.error(
+                f"Invalid client event {frame.get('type')!r}.",
+                "invalid_event",
+                frame.get("event_id"),
+            )
             return
         if self.server.script.never_answer:
             return
         handler = getattr(self, "_on_" + frame["type"].replace(".", "_"), None)
         if handler is None:
-            self.error(f"{frame['type']} is not supported here", "unsupported_event",
-                       frame.get("event_id"))
+            self.error(
+                f"{frame['type']} is not supported here", "unsupported_event", frame.get("event_id")
+            )
             return
         with self._lock:
             handler(frame)
@@ -121,8 +134,12 @@ class RealtimeConnection:
     def _on_session_update(self, frame: dict[str, Any]) -> None:
         update = frame["session"]
         if update.get("type") != self.kind:
-            self.error(f"Passing a {update.get('type')} session update event to a {self.kind} "
-                       "session is not allowed.", "invalid_value", frame.get("event_id"))
+            self.error(
+                f"Passing a {update.get('type')} session update event to a {self.kind} "
+                "session is not allowed.",
+                "invalid_value",
+                frame.get("event_id"),
+            )
             return
         self.session = merge_session(self.session, update)
         self.send({"type": "session.updated", "session": self.session})
@@ -148,9 +165,12 @@ class RealtimeConnection:
     def _on_input_audio_buffer_commit(self, frame: dict[str, Any]) -> None:
         buffered_ms = len(self._buffer) * 1000 // (2 * SAMPLE_RATE)
         if buffered_ms < MIN_COMMIT_MS:
-            self.error("Error committing input audio buffer: buffer too small. Expected at "
-                       f"least 100ms of audio, but buffer only has {buffered_ms:.2f}ms of audio.",
-                       "input_audio_buffer_commit_empty", frame.get("event_id"))
+            self.error(
+                "Error committing input audio buffer: buffer too small. Expected at "
+                f"least 100ms of audio, but buffer only has {buffered_ms:.2f}ms of audio.",
+                "input_audio_buffer_commit_empty",
+                frame.get("event_id"),
+            )
             return
         self._commit(new_id("item"))
 
@@ -160,35 +180,60 @@ class RealtimeConnection:
 
     def _on_response_create(self, frame: dict[str, Any]) -> None:
         if self.kind != "realtime":
-            self.error("response.create is not allowed in a transcription session",
-                       "invalid_value", frame.get("event_id"))
+            self.error(
+                "response.create is not allowed in a transcription session",
+                "invalid_value",
+                frame.get("event_id"),
+            )
         elif self._response is not None and not self._response.finished.is_set():
-            self.error("Conversation already has an active response in progress.",
-                       "conversation_already_has_active_response", frame.get("event_id"))
+            self.error(
+                "Conversation already has an active response in progress.",
+                "conversation_already_has_active_response",
+                frame.get("event_id"),
+            )
         else:
             self._start_response()
 
     def _on_response_cancel(self, frame: dict[str, Any]) -> None:
         if not self._cancel_response("client_cancelled"):
-            self.error("Cancellation failed: no active response found",
-                       "response_cancel_not_active", frame.get("event_id"))
+            self.error(
+                "Cancellation failed: no active response found",
+                "response_cancel_not_active",
+                frame.get("event_id"),
+            )
 
     def _on_conversation_item_truncate(self, frame: dict[str, Any]) -> None:
         played = self._assistant_audio_ms.get(frame["item_id"])
         if played is None:
-            self.error(f"Item {frame['item_id']!r} has no assistant audio to truncate",
-                       "item_not_found", frame.get("event_id"))
+            self.error(
+                f"Item {frame['item_id']!r} has no assistant audio to truncate",
+                "item_not_found",
+                frame.get("event_id"),
+            )
         elif frame["audio_end_ms"] > played or frame["content_index"] != 0:
-            self.error(f"audio_end_ms {frame['audio_end_ms']} is past the {played} ms of audio",
-                       "invalid_value", frame.get("event_id"))
+            self.error(
+                f"audio_end_ms {frame['audio_end_ms']} is past the {played} ms of audio",
+                "invalid_value",
+                frame.get("event_id"),
+            )
         else:
             self._assistant_audio_ms[frame["item_id"]] = frame["audio_end_ms"]
-            self.send({"type": "conversation.item.truncated", "item_id": frame["item_id"],
-                       "content_index": 0, "audio_end_ms": frame["audio_end_ms"]})
+            self.send(
+                {
+                    "type": "conversation.item.truncated",
+                    "item_id": frame["item_id"],
+                    "content_index": 0,
+                    "audio_end_ms": frame["audio_end_ms"],
+                }
+            )
 
     def _on_conversation_item_create(self, frame: dict[str, Any]) -> None:
-        item = {"id": new_id("item"), "object": "realtime.item", "status": "completed",
-                **frame["item"]}
+        item = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "status": "completed",
+            **frame["item"],
+        }
         self._item_added(item)
 
     # --- turns ----------------------------------------------------------------------
@@ -207,16 +252,26 @@ class RealtimeConnection:
             if loud:
                 self._speech_item = new_id("item")
                 self._speech_start_ms, self._silence_ms = frame_start, 0
-                self.send({"type": "input_audio_buffer.speech_started",
-                           "audio_start_ms": frame_start, "item_id": self._speech_item})
+                self.send(
+                    {
+                        "type": "input_audio_buffer.speech_started",
+                        "audio_start_ms": frame_start,
+                        "item_id": self._speech_item,
+                    }
+                )
                 if detection.get("interrupt_response", True):
                     self._cancel_response("turn_detected", quiet=True)
             return
         self._silence_ms = 0 if loud else self._silence_ms + 20
         if self._silence_ms >= int(detection.get("silence_duration_ms") or 500):
             item, self._speech_item = self._speech_item, None
-            self.send({"type": "input_audio_buffer.speech_stopped",
-                       "audio_end_ms": self._audio_ms - self._silence_ms, "item_id": item})
+            self.send(
+                {
+                    "type": "input_audio_buffer.speech_stopped",
+                    "audio_end_ms": self._audio_ms - self._silence_ms,
+                    "item_id": item,
+                }
+            )
             self._commit(item)
             if self.kind == "realtime" and detection.get("create_response", True):
                 self._start_response()
@@ -224,12 +279,24 @@ class RealtimeConnection:
     def _commit(self, item_id: str) -> None:
         previous, self._last_item = self._last_item, item_id
         self._buffer.clear()
-        self.send({"type": "input_audio_buffer.committed", "item_id": item_id,
-                   "previous_item_id": previous})
+        self.send(
+            {
+                "type": "input_audio_buffer.committed",
+                "item_id": item_id,
+                "previous_item_id": previous,
+            }
+        )
         if self.kind == "realtime":
-            self._item_added({"id": item_id, "object": "realtime.item", "type": "message",
-                              "status": "completed", "role": "user",
-                              "content": [{"type": "input_audio", "transcript": None}]})
+            self._item_added(
+                {
+                    "id": item_id,
+                    "object": "realtime.item",
+                    "type": "message",
+                    "status": "completed",
+                    "role": "user",
+                    "content": [{"type": "input_audio", "transcript": None}],
+                }
+            )
         if self.session["audio"]["input"].get("transcription"):
             self._transcribe(item_id)
 
@@ -237,14 +304,30 @@ class RealtimeConnection:
         text = self.server.script.transcript
         words = text.split(" ")
         for index, word in enumerate(words):
-            self.send({"type": "conversation.item.input_audio_transcription.delta",
-                       "item_id": item_id, "content_index": 0,
-                       "delta": word if index == 0 else " " + word})
-        usage = {"type": "tokens", "total_tokens": 3 + len(words), "input_tokens": 3,
-                 "input_token_details": {"text_tokens": 0, "audio_tokens": 3},
-                 "output_tokens": len(words)}
-        self.send({"type": "conversation.item.input_audio_transcription.completed",
-                   "item_id": item_id, "content_index": 0, "transcript": text, "usage": usage})
+            self.send(
+                {
+                    "type": "conversation.item.input_audio_transcription.delta",
+                    "item_id": item_id,
+                    "content_index": 0,
+                    "delta": word if index == 0 else " " + word,
+                }
+            )
+        usage = {
+            "type": "tokens",
+            "total_tokens": 3 + len(words),
+            "input_tokens": 3,
+            "input_token_details": {"text_tokens": 0, "audio_tokens": 3},
+            "output_tokens": len(words),
+        }
+        self.send(
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "item_id": item_id,
+                "content_index": 0,
+                "transcript": text,
+                "usage": usage,
+            }
+        )
 
     def _item_added(self, item: dict[str, Any]) -> None:
         for kind in ("conversation.item.added", "conversation.item.done"):
@@ -298,13 +381,21 @@ class ResponseRun:
         if status == "cancelled":
             details = {"type": "cancelled", "reason": self._reason}
         voice = self.conn.session["audio"]["output"].get("voice", "marin")
-        return {"object": "realtime.response", "id": self.id, "status": status,
-                "status_details": details, "output": output,
-                "conversation_id": self.conn.conversation_id, "output_modalities": ["audio"],
-                "max_output_tokens": "inf",
-                "audio": {"output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE},
-                                     "voice": voice}},
-                "usage": None, "metadata": None}
+        return {
+            "object": "realtime.response",
+            "id": self.id,
+            "status": status,
+            "status_details": details,
+            "output": output,
+            "conversation_id": self.conn.conversation_id,
+            "output_modalities": ["audio"],
+            "max_output_tokens": "inf",
+            "audio": {
+                "output": {"format": {"type": "audio/pcm", "rate": SAMPLE_RATE}, "voice": voice}
+            },
+            "usage": None,
+            "metadata": None,
+        }
 
     def run(self) -> None:
         try:
@@ -325,35 +416,87 @@ class ResponseRun:
     def _tool_call(self) -> None:
         call = self.reply.tool_call
         assert call is not None
-        item = {"id": new_id("item"), "object": "realtime.item", "type": "function_call",
-                "status": "in_progress", "name": call.name, "call_id": call.call_id,
-                "arguments": ""}
+        item = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "function_call",
+            "status": "in_progress",
+            "name": call.name,
+            "call_id": call.call_id,
+            "arguments": "",
+        }
         where = {"response_id": self.id, "item_id": item["id"], "output_index": 0}
-        self.conn.send({"type": "response.output_item.added", "response_id": self.id,
-                        "output_index": 0, "item": item})
-        self.conn.send({"type": "response.function_call_arguments.delta", **where,
-                        "call_id": call.call_id, "delta": call.arguments})
-        self.conn.send({"type": "response.function_call_arguments.done", **where,
-                        "call_id": call.call_id, "name": call.name, "arguments": call.arguments})
+        self.conn.send(
+            {
+                "type": "response.output_item.added",
+                "response_id": self.id,
+                "output_index": 0,
+                "item": item,
+            }
+        )
+        self.conn.send(
+            {
+                "type": "response.function_call_arguments.delta",
+                **where,
+                "call_id": call.call_id,
+                "delta": call.arguments,
+            }
+        )
+        self.conn.send(
+            {
+                "type": "response.function_call_arguments.done",
+                **where,
+                "call_id": call.call_id,
+                "name": call.name,
+                "arguments": call.arguments,
+            }
+        )
         done = {**item, "status": "completed", "arguments": call.arguments}
-        self.conn.send({"type": "response.output_item.done", "response_id": self.id,
-                        "output_index": 0, "item": done})
+        self.conn.send(
+            {
+                "type": "response.output_item.done",
+                "response_id": self.id,
+                "output_index": 0,
+                "item": done,
+            }
+        )
         self.conn.finish_item(done, None)
         self._done("completed", [done])
 
     def _speak(self) -> None:
         reply, conn = self.reply, self.conn
-        item = {"id": new_id("item"), "object": "realtime.item", "type": "message",
-                "status": "in_progress", "role": "assistant", "content": []}
-        where = {"response_id": self.id, "item_id": item["id"], "output_index": 0,
-                 "content_index": 0}
-        conn.send({"type": "response.output_item.added", "response_id": self.id,
-                   "output_index": 0, "item": item})
-        conn.send({"type": "response.content_part.added", **where,
-                   "part": {"type": "audio", "transcript": ""}})
+        item = {
+            "id": new_id("item"),
+            "object": "realtime.item",
+            "type": "message",
+            "status": "in_progress",
+            "role": "assistant",
+            "content": [],
+        }
+        where = {
+            "response_id": self.id,
+            "item_id": item["id"],
+            "output_index": 0,
+            "content_index": 0,
+        }
+        conn.send(
+            {
+                "type": "response.output_item.added",
+                "response_id": self.id,
+                "output_index": 0,
+                "item": item,
+            }
+        )
+        conn.send(
+            {
+                "type": "response.content_part.added",
+                **where,
+                "part": {"type": "audio", "transcript": ""},
+            }
+        )
         pcm = reply.pcm()
         step = SAMPLE_RATE * reply.chunk_ms // 1000 * 2
-        chunks = [pcm[i:i + step] for i in range(0, len(pcm), step)]
+        chunks = [pcm[i : i + step] for i in range(0, len(pcm), step)]
         words = reply.text.split(" ")
         sent_ms, said = 0, 0
         for index, chunk in enumerate(chunks):
@@ -362,11 +505,21 @@ class ResponseRun:
             upto = len(words) * (index + 1) // len(chunks)
             if upto > said:
                 delta = " ".join(words[said:upto])
-                conn.send({"type": "response.output_audio_transcript.delta", **where,
-                           "delta": delta if said == 0 else " " + delta})
+                conn.send(
+                    {
+                        "type": "response.output_audio_transcript.delta",
+                        **where,
+                        "delta": delta if said == 0 else " " + delta,
+                    }
+                )
                 said = upto
-            conn.send({"type": "response.output_audio.delta", **where,
-                       "delta": base64.b64encode(chunk).decode()})
+            conn.send(
+                {
+                    "type": "response.output_audio.delta",
+                    **where,
+                    "delta": base64.b64encode(chunk).decode(),
+                }
+            )
             sent_ms += len(chunk) * 1000 // (2 * SAMPLE_RATE)
             conn.finish_item(item, sent_ms)
             if reply.drop_after_audio_deltas == index + 1:
@@ -374,14 +527,29 @@ class ResponseRun:
                 return
         text = " ".join(words[:said])
         status = "cancelled" if self._cancelled.is_set() else "completed"
-        final = {**item, "status": "incomplete" if status == "cancelled" else "completed",
-                 "content": [{"type": "output_audio", "transcript": text}]}
+        final = {
+            **item,
+            "status": "incomplete" if status == "cancelled" else "completed",
+            "content": [{"type": "output_audio", "transcript": text}],
+        }
         if status == "completed":
             conn.send({"type": "response.output_audio.done", **where})
-            conn.send({"type": "response.output_audio_transcript.done", **where,
-                       "transcript": text})
-            conn.send({"type": "response.content_part.done", **where,
-                       "part": {"type": "audio", "transcript": text}})
-        conn.send({"type": "response.output_item.done", "response_id": self.id,
-                   "output_index": 0, "item": final})
+            conn.send(
+                {"type": "response.output_audio_transcript.done", **where, "transcript": text}
+            )
+            conn.send(
+                {
+                    "type": "response.content_part.done",
+                    **where,
+                    "part": {"type": "audio", "transcript": text},
+                }
+            )
+        conn.send(
+            {
+                "type": "response.output_item.done",
+                "response_id": self.id,
+                "output_index": 0,
+                "item": final,
+            }
+        )
         self._done(status, [final])

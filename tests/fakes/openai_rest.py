@@ -31,10 +31,12 @@ class Exchange(Protocol):
     @property
     def script(self) -> FakeScript: ...
 
-    def send_json(self, status: int, body: object, *, validate: Callable[[Any], list[str]] | None
-                  = None) -> None: ...
-    def send_error_json(self, status: int, message: str, *, code: str | None = None,
-                        param: str | None = None) -> None: ...
+    def send_json(
+        self, status: int, body: object, *, validate: Callable[[Any], list[str]] | None = None
+    ) -> None: ...
+    def send_error_json(
+        self, status: int, message: str, *, code: str | None = None, param: str | None = None
+    ) -> None: ...
     def send_body(self, status: int, content_type: str, body: bytes) -> None: ...
     def start_stream(self, content_type: str) -> None: ...
     def write_chunk(self, data: bytes) -> None: ...
@@ -64,32 +66,49 @@ def transcriptions(ex: Exchange, form: dict[str, Any]) -> None:
     elif fmt == "text":
         ex.send_body(200, "text/plain; charset=utf-8", text.encode())
     elif fmt == "verbose_json":
-        ex.send_json(200, {"task": "transcribe", "language": "english", "duration": seconds,
-                           "text": text, "usage": {"type": "duration", "seconds": seconds}})
+        ex.send_json(
+            200,
+            {
+                "task": "transcribe",
+                "language": "english",
+                "duration": seconds,
+                "text": text,
+                "usage": {"type": "duration", "seconds": seconds},
+            },
+        )
     elif fmt == "json":
         usage: dict[str, Any] = {"type": "duration", "seconds": seconds}
         if model not in NON_STREAMING_STT:
             usage = _token_usage(len(text.split()))
         ex.send_json(200, {"text": text, "usage": usage}, validate=check.check_transcription)
     else:
-        ex.send_error_json(400, f"response_format {fmt!r} is not supported by this fake",
-                           param="response_format")
+        ex.send_error_json(
+            400, f"response_format {fmt!r} is not supported by this fake", param="response_format"
+        )
 
 
 def _token_usage(words: int) -> dict[str, Any]:
-    return {"type": "tokens", "input_tokens": 10, "output_tokens": words,
-            "total_tokens": 10 + words, "input_token_details": {"text_tokens": 0,
-                                                                "audio_tokens": 10}}
+    return {
+        "type": "tokens",
+        "input_tokens": 10,
+        "output_tokens": words,
+        "total_tokens": 10 + words,
+        "input_token_details": {"text_tokens": 0, "audio_tokens": 10},
+    }
 
 
 def _stream_transcript(ex: Exchange, text: str) -> None:
     ex.start_stream("text/event-stream")
     for index, word in enumerate(text.split(" ")):
-        ex.sse({"type": "transcript.text.delta", "delta": word if index == 0 else " " + word},
-               check.check_transcription_stream_event)
+        ex.sse(
+            {"type": "transcript.text.delta", "delta": word if index == 0 else " " + word},
+            check.check_transcription_stream_event,
+        )
         ex.pause(ex.script.stream_pace_s)
-    ex.sse({"type": "transcript.text.done", "text": text, "usage": _token_usage(len(text.split()))},
-           check.check_transcription_stream_event)
+    ex.sse(
+        {"type": "transcript.text.done", "text": text, "usage": _token_usage(len(text.split()))},
+        check.check_transcription_stream_event,
+    )
     ex.end_stream()
 
 
@@ -101,19 +120,26 @@ def speech(ex: Exchange, body: dict[str, Any]) -> None:
         return
     fmt = body.get("response_format", "mp3")
     if fmt not in SPEECH_FORMATS:
-        ex.send_error_json(400, f"response_format {fmt!r} is not supported by this fake",
-                           param="response_format")
+        ex.send_error_json(
+            400, f"response_format {fmt!r} is not supported by this fake", param="response_format"
+        )
         return
     pcm = ex.script.speech_audio(str(body["input"]))
     if body.get("stream_format") == "sse":
         ex.start_stream("text/event-stream")
         for piece in _pieces(pcm if fmt == "pcm" else encode_audio(pcm, fmt), 9600):
-            ex.sse({"type": "speech.audio.delta", "audio": base64.b64encode(piece).decode()},
-                   check.check_speech_sse_event)
+            ex.sse(
+                {"type": "speech.audio.delta", "audio": base64.b64encode(piece).decode()},
+                check.check_speech_sse_event,
+            )
             ex.pause(ex.script.stream_pace_s)
-        ex.sse({"type": "speech.audio.done",
-                "usage": {"input_tokens": 5, "output_tokens": 50, "total_tokens": 55}},
-               check.check_speech_sse_event)
+        ex.sse(
+            {
+                "type": "speech.audio.done",
+                "usage": {"input_tokens": 5, "output_tokens": 50, "total_tokens": 55},
+            },
+            check.check_speech_sse_event,
+        )
         ex.end_stream()
         return
     ex.start_stream("application/octet-stream")
@@ -149,7 +175,7 @@ def encode_audio(pcm: bytes, fmt: str) -> bytes:
 
 
 def _pieces(data: bytes, size: int) -> list[bytes]:
-    return [data[i:i + size] for i in range(0, len(data), size)] or [b""]
+    return [data[i : i + size] for i in range(0, len(data), size)] or [b""]
 
 
 def chat_completions(ex: Exchange, body: dict[str, Any]) -> None:
@@ -158,23 +184,55 @@ def chat_completions(ex: Exchange, body: dict[str, Any]) -> None:
         ex.send_error_json(400, "'model' and 'messages' are required", param="messages")
         return
     reply = ex.script.next_chat_reply()
-    base = {"id": new_id("chatcmpl"), "object": "chat.completion.chunk",
-            "created": int(time.time()), "model": body["model"], "system_fingerprint": None}
+    base = {
+        "id": new_id("chatcmpl"),
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": body["model"],
+        "system_fingerprint": None,
+    }
     if not body.get("stream"):
-        message: dict[str, Any] = {"role": "assistant", "content": reply.text or None,
-                                   "refusal": None}
+        message: dict[str, Any] = {
+            "role": "assistant",
+            "content": reply.text or None,
+            "refusal": None,
+        }
         if reply.tool_calls:
-            message["tool_calls"] = [{"id": c.call_id, "type": "function",
-                                      "function": {"name": c.name, "arguments": c.arguments}}
-                                     for c in reply.tool_calls]
-        ex.send_json(200, {**base, "object": "chat.completion", "choices": [
-            {"index": 0, "message": message, "logprobs": None,
-             "finish_reason": "tool_calls" if reply.tool_calls else "stop"}]})
+            message["tool_calls"] = [
+                {
+                    "id": c.call_id,
+                    "type": "function",
+                    "function": {"name": c.name, "arguments": c.arguments},
+                }
+                for c in reply.tool_calls
+            ]
+        ex.send_json(
+            200,
+            {
+                **base,
+                "object": "chat.completion",
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": message,
+                        "logprobs": None,
+                        "finish_reason": "tool_calls" if reply.tool_calls else "stop",
+                    }
+                ],
+            },
+        )
         return
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> None:
-        ex.sse({**base, "choices": [{"index": 0, "delta": delta, "logprobs": None,
-                                     "finish_reason": finish}]}, check.check_chat_chunk)
+        ex.sse(
+            {
+                **base,
+                "choices": [
+                    {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+                ],
+            },
+            check.check_chat_chunk,
+        )
         ex.pause(reply.pace_s or ex.script.stream_pace_s)
 
     ex.start_stream("text/event-stream")
@@ -184,15 +242,33 @@ def chat_completions(ex: Exchange, body: dict[str, Any]) -> None:
         chunk({"content": word if index == 0 else " " + word})
     for index, call in enumerate(reply.tool_calls):
         half = len(call.arguments) // 2
-        chunk({"tool_calls": [{"index": index, "id": call.call_id, "type": "function",
-                               "function": {"name": call.name, "arguments": ""}}]})
+        chunk(
+            {
+                "tool_calls": [
+                    {
+                        "index": index,
+                        "id": call.call_id,
+                        "type": "function",
+                        "function": {"name": call.name, "arguments": ""},
+                    }
+                ]
+            }
+        )
         for part in (call.arguments[:half], call.arguments[half:]):
             chunk({"tool_calls": [{"index": index, "function": {"arguments": part}}]})
     chunk({}, "tool_calls" if reply.tool_calls else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
-        ex.sse({**base, "choices": [], "usage": {"prompt_tokens": 5,
-                                                 "completion_tokens": len(words),
-                                                 "total_tokens": 5 + len(words)}},
-               check.check_chat_chunk)
+        ex.sse(
+            {
+                **base,
+                "choices": [],
+                "usage": {
+                    "prompt_tokens": 5,
+                    "completion_tokens": len(words),
+                    "total_tokens": 5 + len(words),
+                },
+            },
+            check.check_chat_chunk,
+        )
     ex.write_chunk(b"data: [DONE]\n\n")
     ex.end_stream()

@@ -101,8 +101,9 @@ class HttpFailure:
         err_type = {401: "invalid_request_error", 429: "requests"}.get(self.status, "server_error")
         if self.status < 500 and self.status not in (401, 429):
             err_type = "invalid_request_error"
-        return {"error": {"message": self.message, "type": err_type, "param": None,
-                          "code": self.code}}
+        return {
+            "error": {"message": self.message, "type": err_type, "param": None, "code": self.code}
+        }
 
 
 class FakeScript:
@@ -152,7 +153,11 @@ class FakeScript:
             )
 
     def reject_websocket(
-        self, status: int, *, times: int = 1, code: str | None = None,
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        code: str | None = None,
         message: str = "injected handshake failure",
     ) -> None:
         """Refuse the next ``times`` Realtime handshakes with an HTTP ``status``."""
@@ -176,8 +181,8 @@ class FakeScript:
             return _take(self._ws_rejections, "/realtime")
 
     def speech_audio(self, text: str) -> bytes:
-        return self.speech_pcm if self.speech_pcm is not None else tone_pcm(
-            max(200, 40 * len(text))
+        return (
+            self.speech_pcm if self.speech_pcm is not None else tone_pcm(max(200, 40 * len(text)))
         )
 
 

@@ -89,8 +89,10 @@ class FakeOpenAIServer:
     def start(self) -> FakeOpenAIServer:
         self._httpd = _HTTPServer(self)
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-            name="fake-openai-server", daemon=True,
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-openai-server",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -110,7 +112,9 @@ class FakeOpenAIServer:
         return self.start()
 
     def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None,
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
         self.stop()
@@ -127,8 +131,15 @@ class FakeOpenAIServer:
 
     # --- recording and checks -------------------------------------------------------
 
-    def record(self, direction: str, channel: str, payload: Any, *, validate: bool = True,
-               validator: Callable[[Any], list[str]] | None = None) -> bool:
+    def record(
+        self,
+        direction: str,
+        channel: str,
+        payload: Any,
+        *,
+        validate: bool = True,
+        validator: Callable[[Any], list[str]] | None = None,
+    ) -> bool:
         """Store a frame; True if it passed validation (or was not validated)."""
         problems: list[str] = []
         if validator is not None:
@@ -154,8 +165,11 @@ class FakeOpenAIServer:
 
     def frames_of(self, direction: str | None = None, channel: str | None = None) -> list[Frame]:
         with self._lock:
-            return [f for f in self.frames if (direction in (None, f.direction))
-                    and (channel in (None, f.channel))]
+            return [
+                f
+                for f in self.frames
+                if (direction in (None, f.direction)) and (channel in (None, f.channel))
+            ]
 
     def types(self, direction: str, channel: str = "realtime") -> list[str]:
         """The ``type`` of each recorded frame, in order."""
@@ -247,8 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/v1/chat/completions": rest.chat_completions,
         }
         body = self._read_body()
-        self.fake.requests.append(
-            RecordedRequest("POST", path, dict(self.headers.items()), body))
+        self.fake.requests.append(RecordedRequest("POST", path, dict(self.headers.items()), body))
         self.fake.record("in", path, body, validate=False)
         if not self._gate(path):
             return
@@ -283,16 +296,16 @@ class _Handler(BaseHTTPRequestHandler):
         given = auth.removeprefix("Bearer ")
         # The real API echoes (part of) a wrong key; echo all of it so tests prove
         # that the client scrubs keys from everything it reports.
-        self.send_error_json(401, f"Incorrect API key provided: {given}.",
-                             code="invalid_api_key")
+        self.send_error_json(401, f"Incorrect API key provided: {given}.", code="invalid_api_key")
         return False
 
     def _send_failure(self, failure: HttpFailure) -> None:
         headers = {}
         if failure.retry_after_ms is not None:
             headers["retry-after-ms"] = str(failure.retry_after_ms)
-        self._write(failure.status, "application/json", json.dumps(failure.body()).encode(),
-                    headers)
+        self._write(
+            failure.status, "application/json", json.dumps(failure.body()).encode(), headers
+        )
 
     def _read_body(self) -> Any:
         length = int(self.headers.get("Content-Length") or 0)
@@ -328,13 +341,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(101, "Switching Protocols")
         self.send_header("Upgrade", "websocket")
         self.send_header("Connection", "Upgrade")
-        self.send_header("Sec-WebSocket-Accept",
-                         accept_key(self.headers.get("Sec-WebSocket-Key", "")))
+        self.send_header(
+            "Sec-WebSocket-Accept", accept_key(self.headers.get("Sec-WebSocket-Key", ""))
+        )
         self.end_headers()
         self.wfile.flush()
         ws = ServerWebSocket(self.connection, self.rfile)
-        conn = RealtimeConnection(self.fake, ws, intent=query.get("intent"),
-                                  model=query.get("model", ""))
+        conn = RealtimeConnection(
+            self.fake, ws, intent=query.get("intent"), model=query.get("model", "")
+        )
         self.fake._register(conn, live=True)
         try:
             conn.serve()
@@ -347,17 +362,19 @@ class _Handler(BaseHTTPRequestHandler):
         if seconds > 0:
             self.fake.stopping.wait(seconds)
 
-    def send_json(self, status: int, body: object, *,
-                  validate: Callable[[Any], list[str]] | None = None) -> None:
-        self.fake.record("out", urlsplit(self.path).path, body, validate=False,
-                         validator=validate)
+    def send_json(
+        self, status: int, body: object, *, validate: Callable[[Any], list[str]] | None = None
+    ) -> None:
+        self.fake.record("out", urlsplit(self.path).path, body, validate=False, validator=validate)
         self._write(status, "application/json", json.dumps(body).encode())
 
-    def send_error_json(self, status: int, message: str, *, code: str | None = None,
-                        param: str | None = None) -> None:
+    def send_error_json(
+        self, status: int, message: str, *, code: str | None = None, param: str | None = None
+    ) -> None:
         err_type = "invalid_request_error" if status < 500 else "server_error"
-        self.send_json(status, {"error": {"message": message, "type": err_type,
-                                          "param": param, "code": code}})
+        self.send_json(
+            status, {"error": {"message": message, "type": err_type, "param": param, "code": code}}
+        )
 
     def send_body(self, status: int, content_type: str, body: bytes) -> None:
         self._write(status, content_type, body)
@@ -378,8 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise _ClientGoneError from exc
 
     def sse(self, event: object, validate: Callable[[Any], list[str]] | None = None) -> None:
-        self.fake.record("out", urlsplit(self.path).path, event, validate=False,
-                         validator=validate)
+        self.fake.record("out", urlsplit(self.path).path, event, validate=False, validator=validate)
         self.write_chunk(b"data: " + json.dumps(event).encode() + b"\n\n")
 
     def end_stream(self) -> None:
@@ -389,8 +405,9 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError as exc:
             raise _ClientGoneError from exc
 
-    def _write(self, status: int, content_type: str, body: bytes,
-               headers: dict[str, str] | None = None) -> None:
+    def _write(
+        self, status: int, content_type: str, body: bytes, headers: dict[str, str] | None = None
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -407,7 +424,8 @@ class _Handler(BaseHTTPRequestHandler):
 def _parse_multipart(content_type: str, raw: bytes) -> dict[str, Any]:
     """Form fields as str, files as ``(filename, bytes)``; ``name[]`` parts as lists."""
     message = BytesParser(policy=HTTP).parsebytes(
-        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
     form: dict[str, Any] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")

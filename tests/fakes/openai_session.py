@@ -19,27 +19,53 @@ def default_session(kind: str, model: str) -> dict[str, Any]:
     expires = int(time.time()) + 3600
     if kind == "transcription":
         return {
-            "type": "transcription", "object": "realtime.transcription_session",
-            "id": new_id("sess"), "expires_at": expires, "include": None,
-            "audio": {"input": {
-                "format": dict(PCM), "noise_reduction": None,
-                "transcription": {"model": "gpt-4o-transcribe", "language": None, "prompt": ""},
-                "turn_detection": {"type": "server_vad", "threshold": 0.5,
-                                   "prefix_padding_ms": 300, "silence_duration_ms": 500},
-            }},
+            "type": "transcription",
+            "object": "realtime.transcription_session",
+            "id": new_id("sess"),
+            "expires_at": expires,
+            "include": None,
+            "audio": {
+                "input": {
+                    "format": dict(PCM),
+                    "noise_reduction": None,
+                    "transcription": {"model": "gpt-4o-transcribe", "language": None, "prompt": ""},
+                    "turn_detection": {
+                        "type": "server_vad",
+                        "threshold": 0.5,
+                        "prefix_padding_ms": 300,
+                        "silence_duration_ms": 500,
+                    },
+                }
+            },
         }
     return {
-        "type": "realtime", "object": "realtime.session", "id": new_id("sess"),
-        "model": model, "output_modalities": ["audio"], "instructions": "", "tools": [],
-        "tool_choice": "auto", "max_output_tokens": "inf", "tracing": None, "prompt": None,
-        "expires_at": expires, "include": None,
+        "type": "realtime",
+        "object": "realtime.session",
+        "id": new_id("sess"),
+        "model": model,
+        "output_modalities": ["audio"],
+        "instructions": "",
+        "tools": [],
+        "tool_choice": "auto",
+        "max_output_tokens": "inf",
+        "tracing": None,
+        "prompt": None,
+        "expires_at": expires,
+        "include": None,
         "audio": {
             "input": {
-                "format": dict(PCM), "transcription": None, "noise_reduction": None,
-                "turn_detection": {"type": "server_vad", "threshold": 0.5,
-                                   "prefix_padding_ms": 300, "silence_duration_ms": 200,
-                                   "idle_timeout_ms": None, "create_response": True,
-                                   "interrupt_response": True},
+                "format": dict(PCM),
+                "transcription": None,
+                "noise_reduction": None,
+                "turn_detection": {
+                    "type": "server_vad",
+                    "threshold": 0.5,
+                    "prefix_padding_ms": 300,
+                    "silence_duration_ms": 200,
+                    "idle_timeout_ms": None,
+                    "create_response": True,
+                    "interrupt_response": True,
+                },
             },
             "output": {"format": dict(PCM), "voice": "marin", "speed": 1.0},
         },

@@ -139,6 +139,6 @@ def _type_of(frame: Any) -> str:
 
 def _short(exc: ValidationError) -> str:
     errors = exc.errors()[:3]
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors
-    ) + (f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else "")
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors) + (
+        f" (+{exc.error_count() - 3} more)" if exc.error_count() > 3 else ""
+    )

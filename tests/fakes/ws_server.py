@@ -79,12 +79,14 @@ class ServerWebSocket:
             if opcode == OP_PING:
                 self.pings_received += 1
                 if self.answer_pings():
-                    self._send_frame(OP_PONG, payload)
+                    with contextlib.suppress(OSError):  # the peer may be gone already
+                        self._send_frame(OP_PONG, payload)
                 continue
             if opcode == OP_PONG:
                 continue
             if opcode == OP_CLOSE:
-                self.send_close(1000)
+                with contextlib.suppress(OSError):
+                    self.send_close(1000)
                 return None
             if opcode != OP_CONT:
                 first_opcode = opcode

@@ -101,6 +101,8 @@ def test_bad_settings_are_rejected_with_a_clear_message(
 
 
 def test_http_client_points_at_base_url_with_retry_policy() -> None:
-    client = OpenAIConfig(api_key=KEY, base_url="http://127.0.0.1:9/v1", max_retries=3).http_client()
+    client = OpenAIConfig(
+        api_key=KEY, base_url="http://127.0.0.1:9/v1", max_retries=3
+    ).http_client()
     assert str(client.base_url).rstrip("/") == "http://127.0.0.1:9/v1"
     assert client.max_retries == 3

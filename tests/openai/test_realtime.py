@@ -47,7 +47,8 @@ TOOLS = (
 
 def open_session(config: OpenAIConfig, **kwargs: object) -> OpenAIRealtimeSession:
     session = OpenAIRealtimeClient(config).open_speech_to_speech(
-        system_prompt="Be brief.", **kwargs  # type: ignore[arg-type]
+        system_prompt="Be brief.",
+        **kwargs,  # type: ignore[arg-type]
     )
     session.initialize_session()
     ready, _ = wait_for(session, SessionReady)
@@ -95,8 +96,7 @@ def test_whole_conversation_is_wire_exact(server: FakeOpenAIServer, config: Open
         session.commit()
         session.create_response()
         wait_for(session, ResponseDone)
-        server.script.add_reply(Reply(text="a long answer " * 5, audio=tone_pcm(3000),
-                                      pace_s=0.05))
+        server.script.add_reply(Reply(text="a long answer " * 5, audio=tone_pcm(3000), pace_s=0.05))
         send_all(session, utterance(300, 0))
         session.commit()
         session.create_response()
@@ -111,19 +111,28 @@ def test_whole_conversation_is_wire_exact(server: FakeOpenAIServer, config: Open
     finally:
         session.close()
     sent = set(server.types("in"))
-    assert {"session.update", "input_audio_buffer.append", "input_audio_buffer.commit",
-            "response.create", "conversation.item.truncate", "response.cancel",
-            "input_audio_buffer.clear"} <= sent
+    assert {
+        "session.update",
+        "input_audio_buffer.append",
+        "input_audio_buffer.commit",
+        "response.create",
+        "conversation.item.truncate",
+        "response.cancel",
+        "input_audio_buffer.clear",
+    } <= sent
     received = server.types("out")
     assert "conversation.item.truncated" in received
-    truncated = next(f.payload for f in server.frames_of("out") if f.type ==
-                     "conversation.item.truncated")
+    truncated = next(
+        f.payload for f in server.frames_of("out") if f.type == "conversation.item.truncated"
+    )
     assert truncated["audio_end_ms"] == 150
     tools = server.frames_of("in")[0].payload["session"]["tools"]
     assert tools[0]["name"] == "get_time" and tools[0]["type"] == "function"
 
 
-def test_speaking_over_the_answer_cancels_it(server: FakeOpenAIServer, config: OpenAIConfig) -> None:
+def test_speaking_over_the_answer_cancels_it(
+    server: FakeOpenAIServer, config: OpenAIConfig
+) -> None:
     server.script.add_reply(Reply(audio=tone_pcm(4000), pace_s=0.05))
     session = open_session(config)
     try:
@@ -147,7 +156,10 @@ def test_function_call_and_tool_result(server: FakeOpenAIServer, config: OpenAIC
         send_all(session, utterance())
         call, _ = wait_for(session, FunctionCall)
         assert (call.call_id, call.name, json.loads(call.arguments)) == (
-            "call_1", "get_time", {"tz": "UTC"})
+            "call_1",
+            "get_time",
+            {"tz": "UTC"},
+        )
         wait_for(session, ResponseDone)
         session.send_tool_result(call.call_id, '{"time":"12:00"}')
         done, _ = wait_for(session, ResponseDone)
@@ -155,34 +167,49 @@ def test_function_call_and_tool_result(server: FakeOpenAIServer, config: OpenAIC
         session.close()
     assert done.transcript == "It is noon in UTC."
     create = next(f.payload for f in server.frames_of("in") if f.type == "conversation.item.create")
-    assert create["item"] == {"type": "function_call_output", "call_id": "call_1",
-                              "output": '{"time":"12:00"}'}
+    assert create["item"] == {
+        "type": "function_call_output",
+        "call_id": "call_1",
+        "output": '{"time":"12:00"}',
+    }
 
 
 def test_audio_at_other_rates_is_resampled_to_24k(
     server: FakeOpenAIServer, config: OpenAIConfig
 ) -> None:
-    session = open_session(config, session_config=RealtimeSessionConfig(
-        turn_detection=TurnDetection.NONE))
+    session = open_session(
+        config, session_config=RealtimeSessionConfig(turn_detection=TurnDetection.NONE)
+    )
     try:
         stereo = AudioChunk.pcm(bytes(16000 * 2 * 2), 16000, channels=2)  # 1 s, 16 kHz stereo
         for piece in stereo.split(20):
             session.send_audio(piece)
-        assert server.wait_until(lambda: sum(
-            len(base64.b64decode(f.payload["audio"])) for f in server.frames_of("in")
-            if f.type == "input_audio_buffer.append") >= 47000)
+        assert server.wait_until(
+            lambda: (
+                sum(
+                    len(base64.b64decode(f.payload["audio"]))
+                    for f in server.frames_of("in")
+                    if f.type == "input_audio_buffer.append"
+                )
+                >= 47000
+            )
+        )
     finally:
         session.close()
-    total = sum(len(base64.b64decode(f.payload["audio"])) for f in server.frames_of("in")
-                if f.type == "input_audio_buffer.append")
+    total = sum(
+        len(base64.b64decode(f.payload["audio"]))
+        for f in server.frames_of("in")
+        if f.type == "input_audio_buffer.append"
+    )
     assert 47000 <= total <= 48000  # ~1 s of 24 kHz mono PCM16 (resampler latency aside)
 
 
 def test_too_short_commit_is_a_non_fatal_error(
     server: FakeOpenAIServer, config: OpenAIConfig
 ) -> None:
-    session = open_session(config, session_config=RealtimeSessionConfig(
-        turn_detection=TurnDetection.NONE))
+    session = open_session(
+        config, session_config=RealtimeSessionConfig(turn_detection=TurnDetection.NONE)
+    )
     try:
         session.send_audio(AudioChunk.pcm(bytes(480), 24000))
         session.commit()
@@ -199,7 +226,8 @@ def test_too_short_commit_is_a_non_fatal_error(
 def test_transcription_session(server: FakeOpenAIServer, config: OpenAIConfig) -> None:
     server.script.transcript = "take a note"
     session = OpenAIRealtimeClient(config).open_transcription(
-        "gpt-4o-mini-transcribe", session_config=RealtimeSessionConfig(language="en"))
+        "gpt-4o-mini-transcribe", session_config=RealtimeSessionConfig(language="en")
+    )
     try:
         session.initialize_session()
         wait_for(session, SessionReady)
@@ -218,25 +246,30 @@ def test_transcription_session(server: FakeOpenAIServer, config: OpenAIConfig) -
     assert handshake.path == "/v1/realtime?intent=transcription"
     update = server.frames_of("in")[0].payload["session"]
     assert update["type"] == "transcription"
-    assert update["audio"]["input"]["transcription"] == {"model": "gpt-4o-mini-transcribe",
-                                                         "language": "en"}
+    assert update["audio"]["input"]["transcription"] == {
+        "model": "gpt-4o-mini-transcribe",
+        "language": "en",
+    }
     assert not any(t.startswith("response.") for t in server.types("out"))
 
 
 def test_seed_async_face(server: FakeOpenAIServer, config: OpenAIConfig) -> None:
     async def conversation() -> list[object]:
         session = await OpenAIRealtimeClient(config).connect_speech_to_speech(
-            voice="cedar", system_prompt="hi")
+            voice="cedar", system_prompt="hi"
+        )
         try:
             await session.initialize_session()
             for chunk in utterance():
                 await session.send_audio(chunk.data)  # bare 24 kHz PCM bytes, as in the seed
             seen: list[object] = []
+
             async def read() -> None:
                 async for event in session.receive_events():
                     seen.append(event)
                     if isinstance(event, ResponseDone):
                         return
+
             await asyncio.wait_for(read(), 10)
             return seen
         finally:

@@ -53,7 +53,7 @@ def test_dropped_mid_response_reconnects_replays_settings_and_goes_on(
     session = start(config)
     try:
         send_all(session, utterance())
-        lost, events = wait_for(session, ConnectionLost)
+        _lost, events = wait_for(session, ConnectionLost)
         assert sum(isinstance(e, AudioDelta) for e in events) == 2
         ready, _ = wait_for(session, SessionReady)
         assert ready.reconnected is True
@@ -128,10 +128,19 @@ def test_malformed_and_unknown_frames_are_logged_and_dropped(
 def test_quota_error_event_ends_the_session_without_retry(
     server: FakeOpenAIServer, config: OpenAIConfig
 ) -> None:
-    server.script.frames_after_connect.append(json.dumps({
-        "type": "error", "event_id": "event_1",
-        "error": {"type": "insufficient_quota", "code": "insufficient_quota",
-                  "message": "You exceeded your current quota."}}))
+    server.script.frames_after_connect.append(
+        json.dumps(
+            {
+                "type": "error",
+                "event_id": "event_1",
+                "error": {
+                    "type": "insufficient_quota",
+                    "code": "insufficient_quota",
+                    "message": "You exceeded your current quota.",
+                },
+            }
+        )
+    )
     session = OpenAIRealtimeClient(config).open_speech_to_speech()
     try:
         error, _ = wait_for(session, ProviderError)
@@ -211,8 +220,9 @@ def black_hole() -> Iterator[int]:
 
 
 def test_server_that_never_answers_times_out(config: OpenAIConfig, black_hole: int) -> None:
-    hung = dataclasses.replace(config, base_url=f"http://127.0.0.1:{black_hole}/v1",
-                               connect_timeout_s=0.5)
+    hung = dataclasses.replace(
+        config, base_url=f"http://127.0.0.1:{black_hole}/v1", connect_timeout_s=0.5
+    )
     started = time.monotonic()
     with pytest.raises(APIError) as info:
         OpenAIRealtimeClient(hung).open_speech_to_speech()
