@@ -11,7 +11,7 @@ from pathlib import Path
 from runtime.logging_setup import setup_logging
 
 # subcommand modules under runtime/commands/, in help order
-COMMANDS = ("run", "status", "config_cmd", "devices", "doctor", "pair")
+COMMANDS = ("run", "demo", "status", "config_cmd", "devices", "doctor", "pair")
 
 
 def build_parser() -> argparse.ArgumentParser:
