@@ -1,0 +1,197 @@
+"""ALSA capture: fixed-size mono PCM16 chunks stamped with their capture time."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+from drivers.alsa_pcm import (
+    EPIPE,
+    DeviceLostError,
+    Granted,
+    PcmFactory,
+    PcmLike,
+    alsa_error_types,
+    close_quietly,
+    default_pcm_factory,
+    explain_alsa_error,
+    open_checked,
+    pcm_kwargs,
+    reopen_with_backoff,
+)
+from drivers.backoff import Backoff
+from drivers.resample import StreamResampler, to_mono
+from speech_api.audio import AudioChunk
+
+log = logging.getLogger(__name__)
+
+PERIODS = 4
+CLOSE_WAIT_S = 1.0  # a blocked read returns within one period; this is a safety margin
+
+
+class AlsaCapture:
+    """Read a capture PCM as ``period_ms`` chunks of mono PCM16 at ``sample_rate``.
+
+    ``channels`` is what to ask the device for; output is always mono (stereo-only
+    devices are downmixed). If the device grants another rate, the audio is
+    resampled to ``sample_rate``; another period size is re-framed. Overruns are
+    counted (``overruns``) and logged, never fatal. A device failure closes the PCM
+    and raises :class:`DeviceLostError`; :meth:`stream` reopens with backoff.
+
+    One thread reads; :meth:`close` may be called from any thread.
+    """
+
+    def __init__(
+        self,
+        device: str,
+        sample_rate: int,
+        channels: int = 1,
+        period_ms: int = 20,
+        *,
+        pcm_factory: PcmFactory | None = None,
+    ) -> None:
+        if sample_rate <= 0 or channels not in (1, 2) or not 1 <= period_ms <= 1000:
+            raise ValueError(
+                "AlsaCapture needs sample_rate > 0, channels 1 or 2 and period_ms in 1..1000; "
+                f"got {sample_rate}, {channels}, {period_ms}"
+            )
+        self.device = device
+        self.sample_rate = sample_rate
+        self.channels = channels
+        self.period_ms = period_ms
+        self.chunk_frames = sample_rate * period_ms // 1000
+        self.overruns = 0
+        self.granted: Granted | None = None
+        self._factory = pcm_factory or default_pcm_factory
+        self._pcm: PcmLike | None = None
+        self._io_lock = threading.Lock()
+        self._resampler: StreamResampler | None = None
+        self._pending = bytearray()  # mono PCM16 at sample_rate, not yet handed out
+        self._pending_start_ns = 0  # capture time of _pending[0]
+
+    @property
+    def is_open(self) -> bool:
+        return self._pcm is not None
+
+    def open(self) -> None:
+        """Open the device (raises :class:`DeviceLostError` if it is not there)."""
+        with self._io_lock:
+            if self._pcm is not None:
+                return
+            asked = Granted(self.sample_rate, self.channels, self.chunk_frames,
+                            self.chunk_frames * PERIODS)
+            pcm = self._open_pcm(self.channels)
+            granted = Granted.from_info(pcm.info(), asked)
+            if granted.channels not in (1, 2):
+                close_quietly(pcm)
+                raise DeviceLostError(
+                    self.device, f"device granted {granted.channels} channels; expected 1 or 2"
+                )
+            if granted != asked:
+                log.info("%s granted %s (asked %s)", self.device, granted, asked)
+            self.granted = granted
+            self._resampler = (
+                StreamResampler(granted.rate, self.sample_rate)
+                if granted.rate != self.sample_rate else None
+            )
+            self._pending.clear()
+            self._pcm = pcm
+
+    def _open_pcm(self, channels: int) -> PcmLike:
+        def kwargs(ch: int) -> dict[str, object]:
+            return pcm_kwargs(capture=True, device=self.device, rate=self.sample_rate,
+                              channels=ch, period_frames=self.chunk_frames, periods=PERIODS)
+
+        try:
+            return open_checked(self._factory, self.device, kwargs(channels))
+        except DeviceLostError:
+            if channels != 1:
+                raise
+            # Some devices (many USB mics, a few codecs) only offer stereo.
+            log.info("%s refused mono capture; trying stereo and downmixing", self.device)
+            return open_checked(self._factory, self.device, kwargs(2))
+
+    def read(self) -> AudioChunk:
+        """The next chunk (blocks about one period)."""
+        need = self.chunk_frames * 2
+        while len(self._pending) < need:
+            self._read_period()
+        data = bytes(self._pending[:need])
+        del self._pending[:need]
+        chunk = AudioChunk.pcm(data, self.sample_rate, captured_at_ns=self._pending_start_ns)
+        self._pending_start_ns += self.period_ms * 1_000_000
+        return chunk
+
+    def _read_period(self) -> None:
+        with self._io_lock:
+            pcm = self._pcm
+            if pcm is None:
+                raise DeviceLostError(self.device, "capture is not open")
+            try:
+                frames, data = pcm.read()
+            except alsa_error_types() as exc:
+                self._pcm = None
+                close_quietly(pcm)
+                raise DeviceLostError(self.device, explain_alsa_error(self.device, exc)) from exc
+        returned_at = time.monotonic_ns()
+        if frames == EPIPE:
+            self.overruns += 1
+            log.warning("%s: capture overrun #%d (audio lost; reading on)", self.device,
+                        self.overruns)
+            return
+        if frames <= 0 or not data:
+            time.sleep(self.period_ms / 4000)  # nothing yet; do not spin
+            return
+        assert self.granted is not None
+        if self.granted.channels == 2:
+            data = to_mono(data, 2)
+        if self._resampler is not None:
+            data = self._resampler.process(data)
+        if not self._pending:
+            # The first sample of this period was captured one period before read returned.
+            self._pending_start_ns = returned_at - frames * 1_000_000_000 // self.granted.rate
+        self._pending += data
+
+    def close(self) -> None:
+        """Close the device (safe from any thread, safe to repeat)."""
+        # Wait for a blocked read to return rather than freeing the PCM under it.
+        locked = self._io_lock.acquire(timeout=CLOSE_WAIT_S)
+        try:
+            pcm, self._pcm = self._pcm, None
+            close_quietly(pcm)
+        finally:
+            if locked:
+                self._io_lock.release()
+
+    def stream(self, stop: threading.Event, backoff: Backoff | None = None) -> Iterator[AudioChunk]:
+        """Chunks until ``stop`` is set, reopening with backoff whenever the device is lost."""
+        what = f"capture device {self.device}"
+        backoff = backoff or Backoff()
+        try:
+            while not stop.is_set():
+                if not self.is_open and not reopen_with_backoff(
+                    self.open, what=what, stop=stop, backoff=backoff
+                ):
+                    return
+                try:
+                    chunk = self.read()
+                except DeviceLostError as exc:
+                    delay = backoff.next_delay()
+                    log.warning("%s lost: %s; reopening in %.1f s", what, exc.reason, delay)
+                    self.close()
+                    if stop.wait(delay):
+                        return
+                    continue
+                backoff.reset()
+                yield chunk
+        finally:
+            self.close()
+
+    def __enter__(self) -> AlsaCapture:
+        self.open()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,156 @@
+"""What capture and playback share: the PCM seam, the device-lost error, reopening.
+
+``pcm_factory`` is the seam tests use to inject fake PCM objects (xruns, a device
+that vanishes): it is called with pyalsaaudio's keyword arguments and returns
+anything shaped like :class:`PcmLike`. The default opens a real ``alsaaudio.PCM``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from drivers.backoff import Backoff
+
+log = logging.getLogger(__name__)
+
+EPIPE = -32  # pyalsaaudio returns -EPIPE for an xrun; the stream is already re-prepared
+
+
+class DeviceLostError(Exception):
+    """The PCM could not be opened or vanished mid-stream; retrying later may work.
+
+    Raised for an earpiece out of range, bluealsa down, a USB card unplugged.
+    ``device`` names the PCM; the message says what ALSA reported.
+    """
+
+    def __init__(self, device: str, reason: str) -> None:
+        super().__init__(f"audio device {device!r} unavailable: {reason}")
+        self.device = device
+        self.reason = reason
+
+
+class PcmLike(Protocol):
+    """The part of ``alsaaudio.PCM`` the drivers use."""
+
+    def info(self) -> Mapping[str, Any]: ...
+    def read(self) -> tuple[int, bytes]: ...
+    def write(self, data: bytes) -> int: ...
+    def avail(self) -> int: ...
+    def drop(self) -> Any: ...
+    def close(self) -> Any: ...
+
+
+PcmFactory = Callable[..., PcmLike]
+
+
+def alsa_error_types() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the device failed" (ALSA's own, plus OSError)."""
+    try:
+        import alsaaudio
+    except ImportError:  # pragma: no cover - pyalsaaudio is a core dependency
+        return (OSError,)
+    return (alsaaudio.ALSAAudioError, OSError)
+
+
+def explain_alsa_error(device: str, exc: BaseException) -> str:
+    """ALSA's message plus a hint where ALSA's own words mislead."""
+    text = str(exc) or type(exc).__name__
+    if device.startswith("bluealsa") and "Cannot allocate memory" in text:
+        text += " (bluealsa says this when its daemon is down or the earpiece is not connected)"
+    return text
+
+
+def default_pcm_factory(**kwargs: Any) -> PcmLike:
+    """Open a real ALSA PCM (keyword arguments only: pyalsaaudio's positional order differs)."""
+    import alsaaudio
+
+    pcm: PcmLike = alsaaudio.PCM(**kwargs)
+    return pcm
+
+
+def pcm_kwargs(*, capture: bool, device: str, rate: int, channels: int, period_frames: int,
+               periods: int) -> dict[str, Any]:
+    """pyalsaaudio constructor arguments for 16-bit interleaved blocking I/O."""
+    import alsaaudio
+
+    return {
+        "type": alsaaudio.PCM_CAPTURE if capture else alsaaudio.PCM_PLAYBACK,
+        "mode": alsaaudio.PCM_NORMAL,
+        "device": device,
+        "rate": rate,
+        "channels": channels,
+        "format": alsaaudio.PCM_FORMAT_S16_LE,
+        "periodsize": period_frames,
+        "periods": periods,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """What the device actually agreed to (rates and periods are set "near")."""
+
+    rate: int
+    channels: int
+    period_frames: int
+    buffer_frames: int
+
+    @classmethod
+    def from_info(cls, info: Mapping[str, Any], asked: Granted) -> Granted:
+        return cls(
+            rate=int(info.get("rate", asked.rate)),
+            channels=int(info.get("channels", asked.channels)),
+            period_frames=int(info.get("period_size", asked.period_frames)),
+            buffer_frames=int(info.get("buffer_size", asked.buffer_frames)),
+        )
+
+
+def open_checked(factory: PcmFactory, device: str, kwargs: dict[str, Any]) -> PcmLike:
+    """Call the factory, turning ALSA's failures into :class:`DeviceLostError`."""
+    try:
+        return factory(**kwargs)
+    except alsa_error_types() as exc:
+        raise DeviceLostError(device, explain_alsa_error(device, exc)) from exc
+
+
+def close_quietly(pcm: PcmLike | None) -> None:
+    """Close a PCM that may already be broken."""
+    if pcm is None:
+        return
+    try:
+        pcm.close()
+    except Exception as exc:  # noqa: BLE001 - a dead device may fail in any way on close
+        log.debug("closing PCM failed: %s", exc)
+
+
+def reopen_with_backoff(
+    open_fn: Callable[[], object],
+    *,
+    what: str,
+    stop: threading.Event,
+    backoff: Backoff | None = None,
+) -> bool:
+    """Call ``open_fn`` until it stops raising :class:`DeviceLostError` or ``stop`` is set.
+
+    Logs what it is waiting for at each failure (``what`` names the device for the
+    owner, e.g. "earpiece microphone bluealsa:DEV=...,PROFILE=sco"). Returns True once
+    open, False if stopped first. The caller resets ``backoff`` once the device has
+    actually worked (a device that opens but fails at once must not retry in a tight loop).
+    """
+    backoff = backoff or Backoff()
+    while not stop.is_set():
+        try:
+            open_fn()
+        except DeviceLostError as exc:
+            delay = backoff.next_delay()
+            log.warning("waiting for %s: %s; retrying in %.1f s", what, exc.reason, delay)
+            if stop.wait(delay):
+                return False
+            continue
+        if backoff.attempts:
+            log.info("%s is open again", what)
+        return True
+    return False

@@ -1,0 +1,131 @@
+"""Fake PCM objects for the driver's ``pcm_factory`` seam: xruns and vanishing devices.
+
+Real alsa-lib file PCMs never xrun or vanish; these stand in for a real card or
+earpiece. A :class:`FakePcmFactory` hands out one scripted PCM per open (or raises
+``ALSAAudioError`` for opens scripted to fail) and records the keyword arguments.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import alsaaudio
+
+EPIPE = -32
+
+
+class FakeCapturePcm:
+    """Returns scripted reads: bytes (a period), "overrun", or "error" (device gone)."""
+
+    def __init__(
+        self, script: Sequence[bytes | str], rate: int, channels: int, period: int
+    ) -> None:
+        self.script = list(script)
+        self.rate, self.channels, self.period = rate, channels, period
+        self.closed = False
+
+    def info(self) -> Mapping[str, Any]:
+        return {"rate": self.rate, "channels": self.channels, "period_size": self.period,
+                "buffer_size": self.period * 4}
+
+    def read(self) -> tuple[int, bytes]:
+        if self.closed:
+            raise alsaaudio.ALSAAudioError("PCM is closed")
+        if not self.script:
+            raise alsaaudio.ALSAAudioError("No such device")
+        step = self.script.pop(0)
+        if step == "overrun":
+            return EPIPE, b""
+        if step == "error":
+            raise alsaaudio.ALSAAudioError("No such device")
+        assert isinstance(step, bytes)
+        return len(step) // (2 * self.channels), step
+
+    def write(self, data: bytes) -> int:
+        raise AssertionError("capture PCM written to")
+
+    def avail(self) -> int:
+        return 0
+
+    def drop(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakePlaybackPcm:
+    """A device that plays in real time: ``avail()`` shrinks as you write and recovers
+    with the wall clock. ``write_script`` entries ("underrun", "error") apply to the
+    next writes in turn; ``None`` entries write normally."""
+
+    def __init__(self, rate: int, channels: int, period: int, periods: int = 4,
+                 write_script: list[str | None] | None = None) -> None:
+        self.rate, self.channels, self.period = rate, channels, period
+        self.buffer = period * periods
+        self.write_script = list(write_script or [])
+        self.written = bytearray()  # everything the device accepted
+        self.drops = 0
+        self.heard_at_drop: int | None = None  # frames the listener had heard when dropped
+        self.closed = False
+        self._lock = threading.Lock()
+        self._queued = 0  # frames in the device buffer at _since
+        self._since = time.monotonic()
+
+    def info(self) -> Mapping[str, Any]:
+        return {"rate": self.rate, "channels": self.channels, "period_size": self.period,
+                "buffer_size": self.buffer}
+
+    def _level(self) -> int:
+        played = int((time.monotonic() - self._since) * self.rate)
+        return max(0, self._queued - played)
+
+    def avail(self) -> int:
+        with self._lock:
+            return self.buffer - self._level()
+
+    def write(self, data: bytes) -> int:
+        with self._lock:
+            if self.closed:
+                raise alsaaudio.ALSAAudioError("PCM is closed")
+            step = self.write_script.pop(0) if self.write_script else None
+            if step == "error":
+                raise alsaaudio.ALSAAudioError("No such device")
+            if step == "underrun":
+                return EPIPE
+            frames = len(data) // (2 * self.channels)
+            self._queued, self._since = self._level() + frames, time.monotonic()
+            self.written += data
+            return frames
+
+    def read(self) -> tuple[int, bytes]:
+        raise AssertionError("playback PCM read from")
+
+    def drop(self) -> None:
+        with self._lock:
+            self.drops += 1
+            self.heard_at_drop = len(self.written) // (2 * self.channels) - self._level()
+            self._queued, self._since = 0, time.monotonic()
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakePcmFactory:
+    """``pcm_factory`` that returns ``pcms`` in turn; an ``Exception`` entry is raised."""
+
+    def __init__(self, pcms: list[Any]) -> None:
+        self.pcms = list(pcms)
+        self.opens: list[dict[str, Any]] = []
+
+    def __call__(self, **kwargs: Any) -> Any:
+        self.opens.append(kwargs)
+        if not self.pcms:
+            raise alsaaudio.ALSAAudioError("No such device")
+        pcm = self.pcms.pop(0)
+        if isinstance(pcm, BaseException):
+            raise pcm
+        return pcm

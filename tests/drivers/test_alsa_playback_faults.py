@@ -1,0 +1,88 @@
+"""Playback on a device that buffers in real time: underruns, loss and reopen, drop on flush."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import alsaaudio
+import pytest
+
+from drivers.alsa import AlsaPlayback
+from drivers.backoff import Backoff
+from speech_api.audio import AudioChunk
+from tests.alsa.alsa_harness import noise_pcm
+from tests.drivers.fake_pcm import FakePcmFactory, FakePlaybackPcm
+
+
+def test_underruns_are_counted_and_survived(caplog: pytest.LogCaptureFixture) -> None:
+    pcm = FakePlaybackPcm(16000, 1, 320, write_script=[None, "underrun", None, "underrun"])
+    audio = noise_pcm(16000, 0.2)
+    with caplog.at_level(logging.WARNING), AlsaPlayback(
+        "fake", 16000, pcm_factory=FakePcmFactory([pcm])
+    ) as play:
+        play.enqueue(AudioChunk.pcm(audio, 16000), "x")
+        assert play.drain(timeout=5)
+    assert play.underruns == 2
+    assert bytes(pcm.written) == audio  # each period rejected by an xrun was written again
+    assert "underrun #2" in caplog.text
+
+
+def test_device_lost_mid_stream_reopens_with_backoff_and_resumes(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = FakePlaybackPcm(16000, 1, 320, write_script=[None, None, "error"])
+    second = FakePlaybackPcm(16000, 1, 320)
+    factory = FakePcmFactory([first, alsaaudio.ALSAAudioError("Cannot allocate memory"), second])
+    audio = noise_pcm(16000, 0.3)
+    backoff = Backoff(initial=0.01, maximum=0.05, jitter=0.0)
+    with caplog.at_level(logging.WARNING), AlsaPlayback(
+        "bluealsa:DEV=00:00:00:00:00:00,PROFILE=sco", 16000, pcm_factory=factory, backoff=backoff
+    ) as play:
+        play.enqueue(AudioChunk.pcm(audio, 16000), "reply")
+        assert play.drain(timeout=5)
+    assert len(factory.opens) == 3
+    assert first.closed
+    # Two periods before the loss, the lost period is gone, the rest plays on the new device.
+    assert bytes(first.written) == audio[: 2 * 640]
+    assert bytes(second.written) == audio[3 * 640 :]
+    assert "waiting for playback device bluealsa" in caplog.text
+
+
+def test_flush_on_a_buffering_device_drops_and_counts_only_heard_audio() -> None:
+    pcm = FakePlaybackPcm(16000, 1, 320)
+    with AlsaPlayback("fake", 16000, pcm_factory=FakePcmFactory([pcm])) as play:
+        play.enqueue(AudioChunk.pcm(noise_pcm(16000, 2.0), 16000), "long")
+        time.sleep(0.4)
+        played = play.flush()
+        written_ms = len(pcm.written) / 32
+        time.sleep(0.1)
+        assert len(pcm.written) / 32 == written_ms  # the writer wrote nothing after flush
+    assert pcm.drops == 1  # the device's buffered tail was thrown away
+    assert pcm.heard_at_drop is not None
+    truth_ms = pcm.heard_at_drop / 16
+    assert abs(played["long"] - truth_ms) <= 20, (played, truth_ms)
+    assert written_ms - played["long"] > 0  # unheard audio in the device was not counted
+    assert 300 <= played["long"] <= 600
+
+
+def test_reopen_at_another_rate_drops_stale_audio_and_resamples_new(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    first = FakePlaybackPcm(16000, 1, 320, write_script=[None, "error"])
+    second = FakePlaybackPcm(8000, 1, 160)  # e.g. HFP came back as CVSD at 8 kHz
+    factory = FakePcmFactory([first, second])
+    backoff = Backoff(initial=0.05, maximum=0.05, jitter=0.0)
+    with caplog.at_level(logging.WARNING), AlsaPlayback(
+        "earpiece", 16000, pcm_factory=factory, backoff=backoff
+    ) as play:
+        play.enqueue(AudioChunk.pcm(noise_pcm(16000, 1.0), 16000), "old")
+        deadline = time.monotonic() + 5
+        while len(factory.opens) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.05)
+        play.enqueue(AudioChunk.pcm(noise_pcm(16000, 0.2), 16000), "new")
+        assert play.drain(timeout=5)
+        assert play.device_rate == 8000
+    assert "dropping queued audio" in caplog.text
+    assert len(second.written) == pytest.approx(0.2 * 8000 * 2, abs=64)
