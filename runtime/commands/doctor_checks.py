@@ -107,7 +107,7 @@ def check_capture(config: HubConfig) -> Check:
         capture.open()
         chunk = capture.read()
     except DeviceLostError as exc:
-        return Check("capture", Verdict.FAIL, str(exc), _device_fix(cfg.device, "capture"))
+        return _device_problem("capture", cfg.device, exc)
     finally:
         capture.close()
     return Check("capture", Verdict.OK,
@@ -126,13 +126,20 @@ def check_playback(config: HubConfig, timeout_s: float = 3.0) -> Check:
         playback.enqueue(silence, "doctor")
         drained = playback.drain(timeout_s)
     except DeviceLostError as exc:
-        return Check("playback", Verdict.FAIL, str(exc), _device_fix(cfg.device, "playback"))
+        return _device_problem("playback", cfg.device, exc)
     finally:
         playback.close()
     if not drained:
         detail = f"{cfg.device} opened but did not play 100 ms of silence within {timeout_s:g} s"
         return Check("playback", Verdict.FAIL, detail, _device_fix(cfg.device, "playback"))
     return Check("playback", Verdict.OK, f"{cfg.device} opened and played 100 ms of silence")
+
+
+def _device_problem(direction: str, device: str, exc: Exception) -> Check:
+    if "busy" in str(exc).lower():
+        # bluealsa and hw: devices take one client: the running hub holds them
+        return Check(direction, Verdict.OK, f"{device} is in use (by the running hub?)")
+    return Check(direction, Verdict.FAIL, str(exc), _device_fix(device, direction))
 
 
 def _device_fix(device: str, direction: str) -> str:

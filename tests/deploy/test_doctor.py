@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from drivers.alsa import AlsaCapture, DeviceLostError
 from runtime.cli import main
 from tests.alsa.alsa_harness import CAPTURE_PCM, PLAYBACK_PCM, noise_pcm, use_alsa_files
 from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
@@ -141,6 +142,20 @@ def test_missing_device(machine: Path, server: FakeOpenAIServer,
     assert "audio device 'nosuchpcm' unavailable" in lines["capture"]
     assert "set audio.capture.device" in lines["capture"]
     assert verdicts(lines)["playback"] == "ok"
+
+
+def test_device_held_by_the_running_hub_is_not_a_failure(
+    machine: Path, server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    def busy(self: AlsaCapture) -> None:
+        raise DeviceLostError(self.device, "Device or resource busy")
+
+    monkeypatch.setattr(AlsaCapture, "open", busy)
+    config = write_config(machine, server.base_url, server.api_key)
+    code, lines = doctor(config, capsys)
+    assert code == 0
+    assert f"{CAPTURE_PCM} is in use (by the running hub?)" in lines["capture"]
 
 
 def test_unreachable_provider(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
