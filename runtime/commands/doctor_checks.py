@@ -22,6 +22,7 @@ from runtime.config import API_KEY_ENV, ConfigError, HubConfig, load_config
 
 SERVICE = "maigic.service"
 SERVICE_USER = "maigic"
+INSTALLED_KEY_FILE = Path("/etc/maigic/openai.key")  # where deploy/install.sh stores the key
 
 
 class Verdict(enum.Enum):
@@ -72,9 +73,13 @@ def read_api_key(config: HubConfig) -> tuple[str | None, Check]:
         if os.environ.get(API_KEY_ENV, "").strip():
             return os.environ[API_KEY_ENV].strip(), Check(
                 "api key", Verdict.OK, f"from ${API_KEY_ENV}")
+        fix = ("sudo deploy/install.sh --api-key-file FILE (stores it 0600 in "
+               f"{INSTALLED_KEY_FILE} and points the config at it)")
+        if INSTALLED_KEY_FILE.exists():
+            fix = f"set openai.api_key_file: {INSTALLED_KEY_FILE} in the config"
         return None, Check(
             "api key", Verdict.FAIL, f"mode '{config.mode}' needs an OpenAI API key; none is set",
-            "sudo deploy/install.sh --api-key-file FILE (stores it 0600 in /etc/maigic/openai.key)",
+            fix,
         )
     try:
         st = path.stat()

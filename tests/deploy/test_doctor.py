@@ -133,6 +133,18 @@ def test_key_readable_by_others(machine: Path, server: FakeOpenAIServer,
     assert f"fix: sudo chmod 600 {machine / 'openai.key'}" in lines["api key"]
 
 
+def test_no_key_at_all(machine: Path, server: FakeOpenAIServer,
+                       capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(machine, server.base_url, server.api_key)
+    config.write_text(config.read_text().replace(f"api_key_file: {machine / 'openai.key'}",
+                                                 "api_key_file: null"))
+    code, lines = doctor(config, capsys)
+    assert code == 1
+    assert "mode 'realtime' needs an OpenAI API key; none is set" in lines["api key"]
+    assert "fix: sudo deploy/install.sh --api-key-file FILE" in lines["api key"]
+    assert "rejected the API key (HTTP 401)" in lines["provider"]  # sent without a key
+
+
 def test_missing_device(machine: Path, server: FakeOpenAIServer,
                         capsys: pytest.CaptureFixture[str]) -> None:
     config = write_config(machine, server.base_url, server.api_key, capture="nosuchpcm")
