@@ -1,0 +1,228 @@
+"""Chained mode: speech-to-text -> streaming chat -> text-to-speech, sentence by sentence.
+
+Each turn runs on the engine's worker thread: the turn is transcribed, the chat
+model's answer streams in, and every sentence is synthesised and emitted as soon
+as it is complete, so the first words play while the model is still writing.
+The model may call the offline skills as tools; they run here and the answer
+continues with their results. Barge-in cancels all three stages: the chat stream
+is closed, the synthesis generator closed, and a transcript still on its way is
+dropped. The conversation history (bounded) is kept per engine, i.e. per session.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from actors.engine import Emit
+from actors.engines.history import ConversationHistory, Message
+from actors.engines.local import NOT_HEARD, TurnAudio
+from actors.engines.sentences import SentenceStream
+from actors.engines.speaker import Reply, ReplyCancelledError, ReplyFactory
+from actors.engines.transcribers import TurnTranscriber
+from drivers.local.skills import SkillRegistry
+from drivers.openai.chat import ChatDone, ChatEvent, TextDelta, ToolCallRequest
+from speech_api import AudioChunk, BlockingTextToSpeechClient, SpeechAPIError
+from speech_api.errors import APIError
+from speech_api.events import InputTranscript, ProviderError, ResponseDone, SessionReady
+
+log = logging.getLogger(__name__)
+
+MAX_TOOL_ROUNDS = 3
+JOIN_TIMEOUT_S = 5.0
+
+
+class ChatStreamLike(Protocol):
+    def __iter__(self) -> Any: ...
+
+    def cancel(self) -> None: ...
+
+
+class ChatLike(Protocol):
+    def stream(self, messages: Sequence[dict[str, Any]],
+               tools: Sequence[dict[str, Any]] | None = None) -> Any: ...
+
+
+class ChainedEngine:
+    def __init__(
+        self,
+        transcriber: TurnTranscriber,
+        chat: ChatLike,
+        tts: BlockingTextToSpeechClient,
+        *,
+        history: ConversationHistory,
+        instructions: str | None = None,
+        skills: SkillRegistry | None = None,
+        language: str | None = None,
+    ) -> None:
+        self.transcriber = transcriber
+        self.chat = chat
+        self.tts = tts
+        self.history = history
+        self.instructions = instructions
+        self.skills = skills
+        self.language = language
+        self.turn = TurnAudio()
+        self.replies = ReplyFactory("chained")
+        self.tool_calls: list[tuple[str, str, str]] = []  # (tool, arguments, result)
+        self._jobs: queue.Queue[tuple[AudioChunk, ...] | None] = queue.Queue()
+        self._emit: Emit | None = None
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._stream: ChatStreamLike | None = None
+        self._turns = 0
+
+    # --- ConversationEngine ---------------------------------------------------------
+
+    def start(self, emit: Emit) -> None:
+        self._emit = emit
+        self._thread = threading.Thread(target=self._run, name="chained-engine", daemon=True)
+        self._thread.start()
+        emit(SessionReady())  # connections are made per request
+
+    def send_audio(self, chunk: AudioChunk) -> None:
+        self.turn.add(chunk)
+        try:
+            self.transcriber.feed(chunk)
+        except SpeechAPIError as exc:
+            log.warning("live transcription: sending audio failed: %s", exc)
+
+    def end_turn(self) -> None:
+        self._jobs.put(self.turn.take())
+
+    def cancel_turn(self) -> None:
+        self.turn.clear()
+        try:
+            self.transcriber.reset()
+        except SpeechAPIError as exc:
+            log.warning("live transcription: clearing the turn failed: %s", exc)
+
+    def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
+        if cancel_response:
+            self.replies.interrupt()
+            with self._lock:
+                stream = self._stream
+            if stream is not None:
+                stream.cancel()
+
+    def tool_result(self, call_id: str, output: str) -> None:
+        log.debug("chained engine runs its tools itself; result for %s ignored", call_id)
+
+    def close(self) -> None:
+        self.interrupt(True, ())
+        self._jobs.put(None)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                log.error("chained engine thread did not stop within %.0f s", JOIN_TIMEOUT_S)
+        self.transcriber.close()
+
+    # --- one turn -------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while (chunks := self._jobs.get()) is not None:
+            try:
+                self._answer(chunks)
+            except Exception:  # one bad turn must not end the mode
+                log.exception("chained engine: a turn failed")
+
+    def _answer(self, chunks: tuple[AudioChunk, ...]) -> None:
+        assert self._emit is not None
+        emit = self._emit
+        self._turns += 1
+        item_id = f"chained-in-{self._turns}"
+        reply = self.replies.start(emit)
+        try:
+            text = self.transcriber.transcribe(
+                chunks, lambda partial: emit(InputTranscript(item_id=item_id, text=partial,
+                                                             is_final=False)))
+            reply.check()
+            emit(InputTranscript(item_id=item_id, text=text, is_final=True))
+            if not text:
+                self._say(reply, NOT_HEARD)
+                reply.done()
+                return
+            self._converse(reply, text)
+        except ReplyCancelledError:
+            reply.done("cancelled")
+        except SpeechAPIError as exc:
+            self._failed(reply, exc)
+
+    def _converse(self, reply: Reply, text: str) -> None:
+        current: list[Message] = [{"role": "user", "content": text}]
+        tools = self.skills.tool_specs(nested=True) if self.skills is not None else None
+        try:
+            for _ in range(MAX_TOOL_ROUNDS + 1):
+                calls = self._stream_answer(reply, self.history.messages(self.instructions,
+                                                                         current), tools)
+                if not calls:
+                    break
+                current += self._run_tools(calls)
+            reply.done()
+        finally:
+            if reply.spoken:
+                current.append({"role": "assistant", "content": " ".join(reply.spoken)})
+                self.history.add_turn(current)
+
+    def _stream_answer(self, reply: Reply, messages: list[Message],
+                       tools: list[dict[str, Any]] | None) -> list[ToolCallRequest]:
+        stream = self.chat.stream(messages, tools)
+        with self._lock:
+            self._stream = stream
+        reply.check()  # interrupted before the stream was registered
+        sentences = SentenceStream()
+        calls: list[ToolCallRequest] = []
+        try:
+            event: ChatEvent
+            for event in stream:
+                match event:
+                    case TextDelta(text=delta):
+                        for sentence in sentences.feed(delta):
+                            self._say(reply, sentence)
+                    case ToolCallRequest():
+                        calls.append(event)
+                    case ChatDone():
+                        pass
+            reply.check()  # a cancelled stream just ends
+            for sentence in sentences.flush():
+                self._say(reply, sentence)
+        finally:
+            with self._lock:
+                self._stream = None
+            stream.cancel()
+        return calls
+
+    def _say(self, reply: Reply, sentence: str) -> None:
+        reply.check()
+        reply.audio(self.tts.synthesize_stream_blocking(sentence, language=self.language))
+        reply.text(sentence)
+
+    def _run_tools(self, calls: list[ToolCallRequest]) -> list[Message]:
+        assert self.skills is not None, "the model called a tool it was not offered"
+        messages: list[Message] = [{"role": "assistant", "content": None, "tool_calls": [
+            {"id": c.call_id, "type": "function",
+             "function": {"name": c.name, "arguments": c.arguments}} for c in calls]}]
+        for call in calls:
+            output = self.skills.call_tool(call.name, call.arguments)
+            log.info("tool %s(%s) -> %s", call.name, call.arguments, output)
+            self.tool_calls.append((call.name, call.arguments, output))
+            del self.tool_calls[:-20]
+            messages.append({"role": "tool", "tool_call_id": call.call_id,
+                             "content": json.dumps({"result": output})})
+        return messages
+
+    def _failed(self, reply: Reply, exc: SpeechAPIError) -> None:
+        # never fatal: the next turn is a new request (the fallback decides about outages)
+        code = exc.code if isinstance(exc, APIError) else None
+        log.warning("chained turn failed: %s", exc)
+        assert self._emit is not None
+        self._emit(ProviderError(message=str(exc), code=code, fatal=False))
+        if reply.started:
+            reply.done("failed")
+        else:
+            self._emit(ResponseDone(response_id=reply.response_id, status="failed"))

@@ -1,0 +1,34 @@
+"""A ConversationEngine that hands every call to an inner engine (base of the wrappers)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from actors.engine import ConversationEngine, Emit
+from speech_api import AudioChunk
+
+
+class DelegatingEngine:
+    def __init__(self, inner: ConversationEngine) -> None:
+        self.inner = inner
+
+    def start(self, emit: Emit) -> None:
+        self.inner.start(emit)
+
+    def send_audio(self, chunk: AudioChunk) -> None:
+        self.inner.send_audio(chunk)
+
+    def end_turn(self) -> None:
+        self.inner.end_turn()
+
+    def cancel_turn(self) -> None:
+        self.inner.cancel_turn()
+
+    def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
+        self.inner.interrupt(cancel_response, heard)
+
+    def tool_result(self, call_id: str, output: str) -> None:
+        self.inner.tool_result(call_id, output)
+
+    def close(self) -> None:
+        self.inner.close()

@@ -1,0 +1,216 @@
+"""Local mode: local STT -> offline skills -> local TTS, with no network at all.
+
+The engine answers like an online provider would (``InputTranscript`` with what
+it heard, then ``ResponseStarted``, ``AudioDelta`` pieces, ``ResponseDone``), so
+the rest of the hub does not know it is offline. Work runs on one worker thread
+in order: a turn's answer, a timer's ring, the fallback's notice. It is also the
+hub's announcer: timers ring through :meth:`announce` in every mode.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from actors.engine import Emit
+from actors.engines.speaker import (
+    EarconRenderer,
+    ReplyCancelledError,
+    ReplyFactory,
+    earcon_at,
+    no_earcons,
+)
+from drivers.local.skills import SkillRegistry
+from speech_api import (
+    AudioChunk,
+    BlockingSpeechToTextClient,
+    BlockingTextToSpeechClient,
+    SpeechAPIError,
+    join_chunks,
+)
+from speech_api.events import InputTranscript, SessionReady
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_REQUEST = (
+    "Sorry, offline I can only tell the time and date, set timers, and change the volume."
+)
+NOT_HEARD = "Sorry, I did not catch that."
+MAX_TURN_MS = 120_000  # a longer turn keeps only its end
+JOIN_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    chunks: tuple[AudioChunk, ...]
+    preface: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Announce:
+    text: str
+    earcon: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    pass
+
+
+class TurnAudio:
+    """The user audio of the turn in progress, bounded to its last ``MAX_TURN_MS``."""
+
+    def __init__(self) -> None:
+        self._chunks: list[AudioChunk] = []
+        self._ms = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, chunk: AudioChunk) -> None:
+        with self._lock:
+            self._chunks.append(chunk)
+            self._ms += chunk.duration_ms or 0.0
+            while len(self._chunks) > 1 and self._ms > MAX_TURN_MS:
+                self._ms -= self._chunks.pop(0).duration_ms or 0.0
+
+    def take(self) -> tuple[AudioChunk, ...]:
+        with self._lock:
+            chunks, self._chunks, self._ms = tuple(self._chunks), [], 0.0
+            return chunks
+
+    def clear(self) -> None:
+        self.take()
+
+
+class LocalEngine:
+    """Offline conversation engine; ``skills`` is owned (and closed) by the caller."""
+
+    def __init__(
+        self,
+        stt: BlockingSpeechToTextClient,
+        tts: BlockingTextToSpeechClient,
+        skills: SkillRegistry,
+        *,
+        render_earcon: EarconRenderer = no_earcons,
+        unknown_request: str = UNKNOWN_REQUEST,
+    ) -> None:
+        self.stt = stt
+        self.tts = tts
+        self.skills = skills
+        self.render_earcon = render_earcon
+        self.unknown_request = unknown_request
+        self.turn = TurnAudio()
+        self.replies = ReplyFactory("local")
+        self.last_answer: str | None = None
+        self.last_transcript: str | None = None
+        self._jobs: queue.Queue[_Turn | _Announce | _Stop] = queue.Queue()
+        self._emit: Emit | None = None
+        self._thread: threading.Thread | None = None
+        self._turns = 0
+
+    # --- ConversationEngine ---------------------------------------------------------
+
+    def start(self, emit: Emit) -> None:
+        self._emit = emit
+        self._thread = threading.Thread(target=self._run, name="local-engine", daemon=True)
+        self._thread.start()
+        emit(SessionReady())
+
+    def send_audio(self, chunk: AudioChunk) -> None:
+        self.turn.add(chunk)
+
+    def end_turn(self) -> None:
+        self.answer_turn()
+
+    def answer_turn(self, preface: str = "") -> None:
+        """Answer the audio sent since the last turn, saying ``preface`` first."""
+        self.answer_audio(self.turn.take(), preface)
+
+    def answer_audio(self, chunks: Sequence[AudioChunk], preface: str = "") -> None:
+        """Answer this user audio (e.g. a turn the online provider failed to answer)."""
+        self._jobs.put(_Turn(tuple(chunks), preface))
+
+    def cancel_turn(self) -> None:
+        self.turn.clear()
+
+    def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
+        if cancel_response:
+            self.replies.interrupt()
+
+    def tool_result(self, call_id: str, output: str) -> None:
+        log.debug("local engine calls no tools; result for %s ignored", call_id)
+
+    def announce(self, text: str, earcon: str | None = None) -> None:
+        """Say ``text`` (after ``earcon``) as a reply of its own, after any answer in progress."""
+        self._jobs.put(_Announce(text, earcon))
+
+    def close(self) -> None:
+        self.replies.interrupt()
+        self._jobs.put(_Stop())
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                log.error("local engine thread did not stop within %.0f s", JOIN_TIMEOUT_S)
+
+    # --- the worker -----------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                match job:
+                    case _Stop():
+                        return
+                    case _Turn(chunks=chunks, preface=preface):
+                        self._answer(chunks, preface)
+                    case _Announce(text=text, earcon=earcon):
+                        self.speak(text, earcon)
+            except Exception:  # one bad turn must not end local mode
+                log.exception("local engine: %s failed", type(job).__name__)
+
+    def _answer(self, chunks: tuple[AudioChunk, ...], preface: str) -> None:
+        self._turns += 1
+        text = self._transcribe(chunks)
+        self.last_transcript = text
+        assert self._emit is not None
+        self._emit(InputTranscript(item_id=f"local-in-{self._turns}", text=text, is_final=True))
+        result = self.skills.handle_utterance(text) if text else None
+        if result is not None:
+            log.info("local skill %s answered", result.skill)
+            answer, earcon = result.speech, result.earcon
+        else:
+            answer, earcon = (self.unknown_request if text else NOT_HEARD), None
+        self.speak(f"{preface} {answer}".strip(), earcon)
+
+    def _transcribe(self, chunks: tuple[AudioChunk, ...]) -> str:
+        if not chunks:
+            return ""
+        try:
+            return self.stt.transcribe_blocking(join_chunks(chunks)).strip()
+        except SpeechAPIError as exc:
+            log.warning("local speech-to-text failed: %s", exc)
+            return ""
+
+    def speak(self, text: str, earcon: str | None = None) -> None:
+        """Synthesise ``text`` and emit it as one reply (runs on the caller's thread)."""
+        assert self._emit is not None, "start() the engine first"
+        reply = self.replies.start(self._emit)
+        self.last_answer = text
+        try:
+            reply.text(text)
+            first = True
+            for chunk in self.tts.synthesize_stream_blocking(text):
+                if first and earcon:
+                    sound = earcon_at(self.render_earcon, earcon, chunk.sample_rate)
+                    reply.audio([sound] if sound is not None else [])
+                first = False
+                reply.audio([chunk])
+            reply.done()
+        except ReplyCancelledError:
+            reply.done("cancelled")
+        except SpeechAPIError as exc:
+            log.warning("local text-to-speech failed: %s", exc)
+            reply.done("failed")

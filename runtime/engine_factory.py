@@ -1,0 +1,173 @@
+"""The conversation engine for the configured mode, wrapped in the offline fallback.
+
+``engine_factory(config, context)`` checks what can be checked at start-up (local
+models load, the local voice exists) and returns a callable making a fresh engine
+for each (re)started Session actor; ``build_engine(config, context)`` makes one.
+
+- ``local``: :class:`LocalEngine` (pocketsphinx + skills' grammar, flite/espeak/piper);
+- ``realtime``: OpenAI Realtime with the skills as function tools;
+- ``chained``: STT -> chat -> TTS, the skills as chat tools;
+- ``transcribe``: dictation to a file / the log / a hook.
+Realtime and chained run behind :class:`FallbackEngine` (unless ``fallback.enabled``
+is false), with the local engine answering while the provider is away. Every
+engine with a local side also announces timers when they ring.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from actors.engine import ConversationEngine, Emit
+from actors.engines.delegating import DelegatingEngine
+from actors.engines.link import ProviderLink
+from actors.engines.local import LocalEngine
+from actors.engines.speaker import EarconRenderer, no_earcons
+from drivers.local.skills import SkillContext, SkillRegistry
+from runtime.config import HubConfig
+from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
+from speech_api.events import RealtimeEvent, SessionReady
+
+log = logging.getLogger(__name__)
+
+LOCAL_TTS_ENGINES = {"flite": "flite", "espeak": "espeak-ng", "piper": "piper"}
+
+
+@dataclass(slots=True)
+class EngineContext:
+    """What the hub gives the engines: skill callbacks, earcons, the provider link record."""
+
+    skill_context: SkillContext = field(default_factory=SkillContext)
+    render_earcon: EarconRenderer = no_earcons
+    link: ProviderLink = field(default_factory=ProviderLink)
+
+
+@dataclass(slots=True)
+class LocalParts:
+    """The offline speech engines, loaded once and shared by every engine built."""
+
+    stt: BlockingSpeechToTextClient
+    tts: BlockingTextToSpeechClient
+
+
+def load_local_parts(config: HubConfig, grammar: str) -> LocalParts:
+    """Load the local STT and TTS; ``ValueError`` naming the setting when one is unusable."""
+    from drivers.local.stt import LocalSpeechToTextClient
+    from drivers.local.tts import LocalTextToSpeechClient
+
+    stt_cfg, tts_cfg = config.local.stt, config.local.tts
+    if stt_cfg.engine != "pocketsphinx":
+        raise ValueError(f"local.stt.engine: {stt_cfg.engine!r} is not available in this "
+                         "build; expected pocketsphinx")
+    if stt_cfg.language.split("-")[0].lower() != "en":
+        raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
+                         f"got {stt_cfg.language!r}")
+    stt = LocalSpeechToTextClient(mode="grammar+free" if stt_cfg.grammar else "free",
+                                  grammar=grammar if stt_cfg.grammar else None,
+                                  vad_engine=config.vad.engine)
+    try:
+        tts = LocalTextToSpeechClient(engine=LOCAL_TTS_ENGINES[tts_cfg.engine],
+                                      voice=tts_cfg.voice if tts_cfg.engine != "piper" else None,
+                                      piper_model=tts_cfg.piper_model)
+    except ValueError as exc:
+        raise ValueError(f"local.tts: {exc}") from None
+    return LocalParts(stt, tts)
+
+
+class EngineMaker:
+    """Makes a fresh engine per (re)started Session actor; ``context.link`` feeds the status."""
+
+    def __init__(self, config: HubConfig, context: EngineContext,
+                 local: LocalParts | None) -> None:
+        self.config = config
+        self.context = context
+        self.local = local
+
+    def __call__(self) -> ConversationEngine:
+        return build_engine(self.config, self.context, self.local)
+
+
+def engine_factory(config: HubConfig, context: EngineContext | None = None) -> EngineMaker:
+    """A maker of fresh engines for ``config.mode`` (loads the local engines now, so a
+    bad local setting fails at start-up)."""
+    local: LocalParts | None = None
+    if config.mode != "transcribe":
+        with SkillRegistry() as probe:
+            local = load_local_parts(config, probe.jsgf())
+    return EngineMaker(config, context or EngineContext(), local)
+
+
+def build_engine(config: HubConfig, context: EngineContext | None = None,
+                 local: LocalParts | None = None) -> ConversationEngine:
+    """One engine for ``config.mode``; it owns (and closes) its skills and timers."""
+    ctx = context or EngineContext()
+    if config.mode == "transcribe":
+        ctx.link.set_online(False)
+        return _transcribe_engine(config)
+    skills = SkillRegistry(ctx.skill_context)
+    parts = local or load_local_parts(config, skills.jsgf())
+    offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
+    ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
+    ctx.skill_context.last_answer = lambda: offline.last_answer
+    if config.mode == "local":
+        return WithSkills(offline, skills)
+    online, probe_per_turn = _online_engine(config, skills)
+    if not config.fallback.enabled:
+        return WithSkills(WithAnnouncer(online, offline), skills)
+    from actors.engines.fallback import FallbackEngine
+
+    fallback = FallbackEngine(online, offline, ctx.link,
+                              retry_online_s=config.fallback.retry_online_s,
+                              probe_per_turn=probe_per_turn)
+    return WithSkills(fallback, skills)
+
+
+def _online_engine(config: HubConfig, skills: SkillRegistry) -> tuple[ConversationEngine, bool]:
+    """The provider's engine and whether it is retried per turn (no standing connection)."""
+    from runtime.online_engines import chained_engine, realtime_engine
+
+    if config.mode == "realtime":
+        return realtime_engine(config, skills), False
+    return chained_engine(config, skills), True
+
+
+def _transcribe_engine(config: HubConfig) -> ConversationEngine:
+    from runtime.online_engines import transcribe_engine
+
+    return transcribe_engine(config)
+
+
+class WithSkills(DelegatingEngine):
+    """Closes the skills (and their timer thread) after the engine."""
+
+    def __init__(self, inner: ConversationEngine, skills: SkillRegistry) -> None:
+        super().__init__(inner)
+        self.skills = skills
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.skills.close()
+
+
+class WithAnnouncer(DelegatingEngine):
+    """An online engine without fallback that still speaks timer rings locally."""
+
+    def __init__(self, inner: ConversationEngine, announcer: LocalEngine) -> None:
+        super().__init__(inner)
+        self.announcer = announcer
+
+    def start(self, emit: Emit) -> None:
+        def replies_only(event: RealtimeEvent) -> None:
+            if not isinstance(event, SessionReady):  # the online side says when it is ready
+                emit(event)
+
+        self.announcer.start(replies_only)
+        self.inner.start(emit)
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.announcer.close()
