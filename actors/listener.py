@@ -67,6 +67,8 @@ class ListenerActor(HubActor):
     def setup(self) -> None:
         self.segmenter = self.segmenter_factory()
         self.wake = self.wake_factory()
+        # A restarted Listener finds a full mailbox whose nudge went to its predecessor.
+        self.actor_ref.tell(m.AudioReady())
 
     def release(self) -> None:
         close = getattr(self.wake, "close", None)

@@ -60,6 +60,7 @@ class SessionActor(HubActor):
 
     def setup(self) -> None:
         self.engine = self.engine_factory()
+        self.mic.clear()  # a predecessor's unsent turn audio (its nudge died with it)
         ref = self.actor_ref
         self.engine.start(lambda event: tell_quietly(ref, m.ProviderEvent(event)))
 

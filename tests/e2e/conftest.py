@@ -6,9 +6,7 @@ WAV), the fake OpenAI server through the real websocket client, real VAD.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -31,11 +29,3 @@ def fake_openai(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
 def _no_notify_socket(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID"):
         monkeypatch.delenv(name, raising=False)
-
-
-def pytest_configure() -> None:
-    os.environ.setdefault("GPIOZERO_PIN_FACTORY", "mock")
-    os.environ.setdefault("GPIOZERO_MOCK_PIN_CLASS", "mockpwmpin")
-
-
-__all__ += ["Path"]

@@ -34,6 +34,7 @@ def write_config(tmp_path: Path, server: FakeOpenAIServer, extra: str = "") -> P
       base_url: {server.base_url}
       realtime: {{turn_detection: none}}
     feedback: {{earcons: false, led: false}}
+    fallback: {{enabled: false}}
     status: {{socket: {tmp_path / "status.sock"}}}
     """
     path = tmp_path / "maigic.yaml"
