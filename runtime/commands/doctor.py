@@ -1,6 +1,7 @@
 """``maigic doctor``: check the whole chain, one line per link, each with its fix.
 
-config -> API key -> capture -> playback -> earpiece -> GPIO -> provider -> service -> clock.
+config -> API key -> capture -> playback -> earpiece -> GPIO -> provider -> service -> hub
+(what the running hub reports on its status socket) -> clock.
 Exit code 0 when nothing failed (warnings and skipped checks are fine), 1 otherwise.
 """
 
@@ -30,45 +31,42 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 CHECK_NAMES = ("api key", "capture", "playback", "earpiece", "gpio", "provider", "service",
-               "clock")
-
-
-def _skipped(name: str) -> Check:
-    return Check(name, Verdict.SKIP, "skipped (--skip)")
+               "hub", "clock")
+ONLINE_ONLY = {"api key", "provider"}
+BY_CONFIG: dict[str, Callable[[HubConfig], Check]] = {
+    "capture": checks.check_capture,
+    "playback": checks.check_playback,
+    "earpiece": checks.check_earpiece,
+    "gpio": checks.check_gpio,
+    "hub": checks.check_hub,
+}
+STANDALONE: dict[str, Callable[[], Check]] = {
+    "service": checks.check_service,
+    "clock": checks.check_clock,
+}
 
 
 def run_checks(config_path: Path, *, skip: set[str], timeout_s: float) -> list[Check]:
     """Every check in chain order; a broken config skips what depends on it."""
     config_check, config = checks.check_config(config_path)
     results = [config_check]
-    needs_config: list[tuple[str, Callable[[HubConfig], Check]]] = [
-        ("capture", checks.check_capture),
-        ("playback", checks.check_playback),
-        ("earpiece", checks.check_earpiece),
-        ("gpio", checks.check_gpio),
-    ]
     key: str | None = None
-    if config is None:
-        results += [Check(n, Verdict.SKIP, "needs a valid config")
-                    for n in ("api key", *(n for n, _ in needs_config), "provider")]
-    else:
-        if "api key" in skip:
-            results.append(_skipped("api key"))
-        elif config.needs_openai:
+    for name in CHECK_NAMES:
+        if name in skip:
+            results.append(Check(name, Verdict.SKIP, "skipped (--skip)"))
+        elif name in STANDALONE:
+            results.append(STANDALONE[name]())
+        elif config is None:
+            results.append(Check(name, Verdict.SKIP, "needs a valid config"))
+        elif name in ONLINE_ONLY and not config.needs_openai:
+            results.append(Check(name, Verdict.SKIP, f"mode '{config.mode}' is offline"))
+        elif name == "api key":
             key, key_check = checks.read_api_key(config)
             results.append(key_check)
-        else:
-            results.append(Check("api key", Verdict.SKIP, f"mode '{config.mode}' is offline"))
-        for name, run in needs_config:
-            results.append(_skipped(name) if name in skip else run(config))
-        if "provider" in skip:
-            results.append(_skipped("provider"))
-        elif config.needs_openai:
+        elif name == "provider":
             results.append(checks.check_provider(config, key, timeout_s))
         else:
-            results.append(Check("provider", Verdict.SKIP, f"mode '{config.mode}' is offline"))
-    results.append(_skipped("service") if "service" in skip else checks.check_service())
-    results.append(_skipped("clock") if "clock" in skip else checks.check_clock())
+            results.append(BY_CONFIG[name](config))
     return results
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from runtime.commands import system_tools as tools
 from runtime.config import API_KEY_ENV, ConfigError, HubConfig, load_config
+from runtime.status import query_status
 
 SERVICE = "maigic.service"
 SERVICE_USER = "maigic"
@@ -279,6 +280,28 @@ def check_service() -> Check:
     if active == "activating":
         return Check("service", Verdict.WARN, state, "starting; run 'maigic doctor' again soon")
     return Check("service", Verdict.FAIL, state, f"sudo systemctl enable --now {SERVICE}")
+
+
+def check_hub(config: HubConfig) -> Check:
+    """What the running hub itself says over its status socket."""
+    path = config.status.socket
+    if not path.exists():
+        return Check("hub", Verdict.SKIP, f"not running (no {path})")
+    try:
+        status = query_status(path)
+    except PermissionError:
+        return Check("hub", Verdict.FAIL, f"{path} is owner-only", "run 'sudo maigic doctor'")
+    except (OSError, ValueError) as exc:
+        return Check("hub", Verdict.FAIL, f"no answer on {path}: {exc}",
+                     f"see 'journalctl -u {SERVICE} -n 50'")
+    state = str(status.get("state", "unknown"))
+    detail = (f"state {state}, mode {status.get('mode')}, "
+              f"devices open: {', '.join(status.get('devices') or []) or 'none'}")
+    if state.lower() == "offline":
+        cause = status.get("cause") or "provider unreachable"
+        return Check("hub", Verdict.WARN, f"{detail} ({cause})",
+                     "see the provider line; the hub answers offline meanwhile")
+    return Check("hub", Verdict.OK, detail)
 
 
 def check_clock() -> Check:

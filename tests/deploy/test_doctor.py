@@ -13,6 +13,7 @@ import pytest
 
 from drivers.alsa import AlsaCapture, DeviceLostError
 from runtime.cli import main
+from runtime.status import StatusServer
 from tests.alsa.alsa_harness import CAPTURE_PCM, PLAYBACK_PCM, noise_pcm, use_alsa_files
 from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
 from tests.fakes import openai_server
@@ -70,7 +71,8 @@ def write_config(directory: Path, base_url: str, key: str, *, capture: str = CAP
         "audio:\n"
         f"  capture:\n    device: {capture}\n    sample_rate: 16000\n"
         f"  playback:\n    device: {playback}\n    sample_rate: 16000\n"
-        f"openai:\n  base_url: {base_url}\n  api_key_file: {key_file}\n" + extra
+        f"openai:\n  base_url: {base_url}\n  api_key_file: {key_file}\n"
+        f"status:\n  socket: {directory / 'status.sock'}\n" + extra
     )
     return config
 
@@ -101,7 +103,8 @@ def test_all_green(machine: Path, server: FakeOpenAIServer,
     code, lines = doctor(config, capsys)
     assert verdicts(lines) == {
         "config": "ok", "api key": "ok", "capture": "ok", "playback": "ok",
-        "earpiece": "skip", "gpio": "ok", "provider": "ok", "service": "ok", "clock": "ok",
+        "earpiece": "skip", "gpio": "ok", "provider": "ok", "service": "ok", "hub": "skip",
+        "clock": "ok",
     }, "\n".join(lines.values())
     assert code == 0
     assert "read 20 ms at 16000 Hz" in lines["capture"]
@@ -188,8 +191,36 @@ def test_bad_config(machine: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "mode: expected one of realtime, chained, transcribe, local" in lines["config"]
     assert "(and 1 more)" in lines["config"]
     assert f"fix: edit {config}, then run 'maigic config check {config}'" in lines["config"]
-    for name in ("api key", "capture", "playback", "earpiece", "gpio", "provider"):
+    for name in ("api key", "capture", "playback", "earpiece", "gpio", "provider", "hub"):
         assert "needs a valid config" in lines[name]
+
+
+@pytest.mark.parametrize(
+    ("state", "verdict", "expected"),
+    [
+        ("IDLE", "ok", "state IDLE, mode local, devices open: capture, playback"),
+        ("OFFLINE", "warn", "state OFFLINE, mode local, devices open: capture, playback "
+                            "(provider unreachable: timed out)"),
+    ],
+)
+def test_hub_reports_over_its_status_socket(
+    machine: Path, capsys: pytest.CaptureFixture[str], state: str, verdict: str, expected: str
+) -> None:
+    config = machine / "maigic.yaml"
+    socket_path = machine / "run" / "status.sock"
+    config.write_text(f"mode: local\nstatus:\n  socket: {socket_path}\n")
+    snapshot = {"state": state, "cause": "provider unreachable: timed out", "mode": "local",
+                "devices": ["capture", "playback"]}
+    server = StatusServer(socket_path, lambda: snapshot)
+    server.start()
+    try:
+        main(["--config", str(config), "doctor", "--skip", "capture", "--skip", "playback",
+              "--skip", "gpio"])
+    finally:
+        server.stop()
+    line = next(x for x in capsys.readouterr().out.splitlines() if "] hub" in x)
+    assert line.startswith(f"[{verdict:^4}] hub")
+    assert expected in line
 
 
 def test_system_state_failures(machine: Path, server: FakeOpenAIServer,
