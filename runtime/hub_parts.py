@@ -18,7 +18,6 @@ from actors.conversation import ConversationSettings
 from actors.engine import ConversationEngine
 from actors.listener import Segmenter, WakeWord
 from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
-from actors.realtime_engine import RealtimeEngine
 from runtime.config import HubConfig
 from speech_api import AudioChunk
 
@@ -61,7 +60,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
     return HubParts(
         capture=lambda: alsa_capture(config),
         playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle),
-        engine=engine_factory(config),
+        engine=engine_factory(config, earcon),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -75,7 +74,8 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
 def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationSettings:
     c = config.conversation
     always = config.triggers.always_listening
-    server = always and config.openai.realtime.turn_detection != "none"
+    server = always and config.mode == "realtime" and \
+        config.openai.realtime.turn_detection != "none"
     return ConversationSettings(
         listen_timeout_s=c.listen_timeout_s,
         max_utterance_s=c.max_utterance_s,
@@ -163,32 +163,16 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 # --- provider -----------------------------------------------------------------------
 
 
-def engine_factory(config: HubConfig) -> Callable[[], ConversationEngine]:
-    if config.mode != "realtime":
-        raise UnsupportedModeError(
-            f"mode {config.mode!r} is not available in this build yet; use mode: realtime")
-    from drivers.openai.config import OpenAIConfig
-    from drivers.openai.realtime import OpenAIRealtimeClient
-    from speech_api.events import RealtimeSessionConfig, TurnDetection
+def engine_factory(config: HubConfig,
+                   earcon: EarconRenderer | None = None) -> Callable[[], ConversationEngine]:
+    """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
+    from runtime.engine_factory import EngineContext
+    from runtime.engine_factory import engine_factory as for_mode
 
-    o, rt = config.openai, config.openai.realtime
-    client = OpenAIRealtimeClient(OpenAIConfig(
-        api_key_file=str(o.api_key_file) if o.api_key_file else None, base_url=o.base_url,
-        organization=o.organization, project=o.project, timeout_s=o.timeout_s,
-        max_retries=o.max_retries))
-    server_turns = config.triggers.always_listening and rt.turn_detection != "none"
-    session_config = RealtimeSessionConfig(
-        model=rt.model, voice=rt.voice, instructions=rt.instructions,
-        turn_detection=TurnDetection(rt.turn_detection) if server_turns else TurnDetection.NONE,
-        vad_threshold=rt.vad_threshold, silence_duration_ms=rt.silence_duration_ms,
-        noise_reduction=None if rt.noise_reduction == "none" else rt.noise_reduction,
-    )
-
-    def open_session() -> Any:
-        return client.open_speech_to_speech(rt.model, rt.voice, rt.instructions,
-                                            session_config=session_config)
-
-    return lambda: RealtimeEngine(open_session)
+    try:
+        return for_mode(config, EngineContext(render_earcon=earcon or (lambda _kind: None)))
+    except ValueError as exc:  # an unusable local engine setting: say which
+        raise UnsupportedModeError(str(exc)) from None
 
 
 # --- button and LED -----------------------------------------------------------------
