@@ -186,6 +186,8 @@ install_venv() {
         system python3 -m venv --system-site-packages "$VENV_DIR"
     fi
     system "$VENV_DIR/bin/pip" install --disable-pip-version-check --upgrade "${SRC_DIR}[$EXTRAS]"
+    # the code may have changed even when no managed file did: the service must restart
+    PACKAGES_REFRESHED=1
 }
 
 # When a key is stored and the config's openai.api_key_file is still the default null, point it at
@@ -263,13 +265,14 @@ start_services() {
         system systemctl restart bluealsa.service
     fi
     system systemctl enable --now maigic.service
-    if ((${#CHANGED_FILES[@]})); then
+    if ((${#CHANGED_FILES[@]} || PACKAGES_REFRESHED)); then
         system systemctl try-restart maigic.service
     fi
 }
 
 do_install() {
     CHANGED_FILES=()
+    PACKAGES_REFRESHED=0
     install_packages
     ensure_user
     ensure_dir "$APP_DIR" 0755 root root
@@ -280,7 +283,7 @@ do_install() {
     install_units
     start_services
     if [[ ${#CHANGED_FILES[@]} -eq 0 ]]; then
-        say "done: nothing changed"
+        say "done: no file changed"
     else
         say "done: ${#CHANGED_FILES[@]} file(s) changed; check with 'sudo maigic doctor'"
     fi
