@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from drivers.openai.config import OpenAIConfig
 from drivers.openai.errors import from_sdk_error
+from drivers.openai.sdk_client import SdkClient
+from speech_api.errors import APIError
 
 if TYPE_CHECKING:
-    import openai
     from openai import Stream
     from openai.types.chat import ChatCompletionChunk
 
@@ -127,7 +128,9 @@ class ChatStream:
             if self._cancelled:
                 return
             if isinstance(exc, openai.OpenAIError):
-                raise from_sdk_error(exc, secrets=self._secrets, what="chat completion") from None
+                raise from_sdk_error(
+                    exc, kind=APIError, secrets=self._secrets, what="chat completion"
+                ) from None
             raise
         finally:
             self._close()
@@ -152,7 +155,7 @@ class ChatStream:
         return None
 
 
-class ChatClient:
+class ChatClient(SdkClient):
     """Streaming chat completions against ``config.base_url``."""
 
     def __init__(
@@ -163,17 +166,10 @@ class ChatClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
     ) -> None:
-        self.config = config or OpenAIConfig()
+        super().__init__(config)
         self.model = model
         self.temperature = temperature
         self.max_tokens = max_tokens
-        self._client: openai.OpenAI | None = None
-
-    @property
-    def sdk(self) -> openai.OpenAI:
-        if self._client is None:
-            self._client = self.config.http_client()
-        return self._client
 
     def stream(
         self, messages: Sequence[dict[str, Any]], tools: Sequence[dict[str, Any]] | None = None

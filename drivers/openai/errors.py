@@ -9,7 +9,7 @@ passes through :func:`redact` so no API key ever reaches a log or a traceback.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from speech_api.errors import APIError, SynthesisError, TranscriptionError
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 PROVIDER = "openai"
+E = TypeVar("E", bound=APIError)
 
 # Errors that trying again cannot fix: a bad key, an exhausted quota, a bad request.
 FATAL_CODES = frozenset(
@@ -52,10 +53,10 @@ def is_retryable(status: int | None, code: str | None) -> bool:
 def from_sdk_error(
     exc: BaseException,
     *,
-    kind: type[APIError] = APIError,
+    kind: type[E],
     secrets: Iterable[str] = (),
     what: str = "request",
-) -> APIError:
+) -> E:
     """The seed's error for an exception the openai SDK raised (``kind`` picks the class)."""
     import openai
 

@@ -200,7 +200,7 @@ class ServerEventMapper:
             if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
                 raise ValueError("not a JSON object with a string 'type'")
             return self._map(frame)
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        except (ValueError, KeyError, TypeError, binascii.Error, RecursionError) as exc:
             self.dropped_frames += 1
             log.warning("dropping malformed realtime frame (%s): %.200s", exc, raw)
             return []
@@ -211,61 +211,72 @@ class ServerEventMapper:
             reconnected, self._ready_reconnected = self._ready_reconnected, False
             return [SessionReady(reconnected=reconnected)]
         if kind == "input_audio_buffer.speech_started":
-            return [SpeechStarted(item_id=f["item_id"], audio_start_ms=int(f["audio_start_ms"]))]
+            return [
+                SpeechStarted(item_id=_str(f, "item_id"), audio_start_ms=_int(f, "audio_start_ms"))
+            ]
         if kind == "input_audio_buffer.speech_stopped":
-            return [SpeechStopped(item_id=f["item_id"], audio_end_ms=int(f["audio_end_ms"]))]
+            return [SpeechStopped(item_id=_str(f, "item_id"), audio_end_ms=_int(f, "audio_end_ms"))]
         if kind == "conversation.item.input_audio_transcription.delta":
             delta = f.get("delta") or ""
-            return [InputTranscript(item_id=f["item_id"], text=delta, is_final=False)]
+            return [InputTranscript(item_id=_str(f, "item_id"), text=_text(delta), is_final=False)]
         if kind == "conversation.item.input_audio_transcription.completed":
-            return [InputTranscript(item_id=f["item_id"], text=f["transcript"], is_final=True)]
+            return [
+                InputTranscript(
+                    item_id=_str(f, "item_id"), text=_str(f, "transcript"), is_final=True
+                )
+            ]
         if kind == "conversation.item.input_audio_transcription.failed":
-            err = f.get("error") or {}
+            err = _obj(f.get("error") or {})
             return [
                 ProviderError(
                     message=f"input transcription failed: {err.get('message', '')}",
-                    code=err.get("code"),
+                    code=_code(err),
                 )
             ]
         if kind == "response.created":
-            return [ResponseStarted(response_id=f["response"]["id"])]
+            return [ResponseStarted(response_id=_str(_obj(f["response"]), "id"))]
         if kind == "response.output_audio.delta":
+            pcm = base64.b64decode(_str(f, "delta"), validate=True)
+            if len(pcm) % 2:
+                raise ValueError(f"audio delta of {len(pcm)} bytes is not whole PCM16 samples")
             return [
                 AudioDelta(
-                    response_id=f["response_id"],
-                    item_id=f["item_id"],
-                    content_index=int(f["content_index"]),
-                    pcm=base64.b64decode(f["delta"], validate=True),
+                    response_id=_str(f, "response_id"),
+                    item_id=_str(f, "item_id"),
+                    content_index=_int(f, "content_index"),
+                    pcm=pcm,
                 )
             ]
         if kind in ("response.output_audio_transcript.delta", "response.output_text.delta"):
             return [
                 TranscriptDelta(
-                    response_id=f["response_id"], item_id=f["item_id"], delta=f["delta"]
+                    response_id=_str(f, "response_id"),
+                    item_id=_str(f, "item_id"),
+                    delta=_str(f, "delta"),
                 )
             ]
         if kind == "response.function_call_arguments.done":
             return [
                 FunctionCall(
-                    call_id=f["call_id"],
-                    name=f["name"],
-                    arguments=f["arguments"],
-                    response_id=f["response_id"],
-                    item_id=f["item_id"],
+                    call_id=_str(f, "call_id"),
+                    name=_str(f, "name"),
+                    arguments=_str(f, "arguments"),
+                    response_id=_str(f, "response_id"),
+                    item_id=_str(f, "item_id"),
                 )
             ]
         if kind == "response.done":
-            response = f["response"]
+            response = _obj(f["response"])
             return [
                 ResponseDone(
-                    response_id=response["id"],
-                    status=response.get("status", ""),
+                    response_id=_str(response, "id"),
+                    status=_text(response.get("status", "")),
                     transcript=_response_transcript(response),
                 )
             ]
         if kind == "error":
-            err = f["error"]
-            code = err.get("code")
+            err = _obj(f["error"])
+            code = _code(err)
             return [
                 ProviderError(
                     message=str(err.get("message", "")), code=code, fatal=code in FATAL_CODES
@@ -277,10 +288,51 @@ class ServerEventMapper:
         return []
 
 
+# Field readers: a field of the wrong type makes the whole frame malformed (dropped),
+# so no event carries a value of a type its consumers do not expect.
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _str(f: dict[str, Any], key: str) -> str:
+    value = f[key]
+    if not isinstance(value, str):
+        raise TypeError(f"{key!r} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _int(f: dict[str, Any], key: str) -> int:
+    value = f[key]
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 2**53:
+        raise TypeError(f"{key!r} must be a non-negative integer, got {value!r:.40}")
+    return value
+
+
+def _code(err: dict[str, Any]) -> str | None:
+    code = err.get("code")
+    return code if isinstance(code, str) else None
+
+
 def _response_transcript(response: dict[str, Any]) -> str:
     parts: list[str] = []
-    for item in response.get("output") or []:
-        for content in item.get("content") or []:
+    output = response.get("output") or []
+    for item in output if isinstance(output, list) else []:
+        contents = item.get("content") or [] if isinstance(item, dict) else []
+        for content in contents if isinstance(contents, list) else []:
+            if not isinstance(content, dict):
+                continue
             text = content.get("transcript") or content.get("text")
             if isinstance(text, str):
                 parts.append(text)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from drivers.openai.config import OpenAIConfig
-from drivers.openai.errors import OpenAITranscriptionError, from_sdk_error
+from drivers.openai.errors import OpenAITranscriptionError
 from drivers.openai.realtime import OpenAIRealtimeClient, OpenAIRealtimeSession
+from drivers.openai.sdk_client import SdkClient
 from speech_api.audio import AudioChunk
 from speech_api.clients import BlockingSpeechToTextClient
 from speech_api.events import (
@@ -25,9 +26,6 @@ from speech_api.events import (
     TranscriptionEvent,
     TurnDetection,
 )
-
-if TYPE_CHECKING:
-    import openai
 
 log = logging.getLogger(__name__)
 
@@ -96,21 +94,14 @@ REALTIME_TAIL_S = 10.0  # after the source ends, how long to wait for the last t
 TAIL_QUIET_S = 0.3
 
 
-class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
+class OpenAISpeechToTextClient(SdkClient, BlockingSpeechToTextClient):
     """The seed's ``OpenAISpeechToTextClient``; ``model`` is the batch/streaming model."""
 
     def __init__(
         self, config: OpenAIConfig | None = None, *, model: str = "gpt-4o-transcribe"
     ) -> None:
-        self.config = config or OpenAIConfig()
+        super().__init__(config)
         self.model = model
-        self._client: openai.OpenAI | None = None
-
-    @property
-    def sdk(self) -> openai.OpenAI:
-        if self._client is None:
-            self._client = self.config.http_client()
-        return self._client
 
     def _request(
         self, audio: AudioChunk, language: str | None, prompt: str | None
@@ -131,16 +122,6 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
             request["prompt"] = prompt
         return request
 
-    def _fail(self, exc: Exception) -> OpenAITranscriptionError:
-        error = from_sdk_error(
-            exc,
-            kind=OpenAITranscriptionError,
-            what="transcription",
-            secrets=[self.config.resolve_api_key()],
-        )
-        assert isinstance(error, OpenAITranscriptionError)
-        return error
-
     def transcribe_blocking(
         self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
     ) -> str:
@@ -151,7 +132,7 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
                 **self._request(audio, language, prompt), response_format="json"
             )
         except openai.OpenAIError as exc:
-            raise self._fail(exc) from None
+            raise self.sdk_error(exc, OpenAITranscriptionError, "transcription") from None
         return str(result.text)
 
     def transcribe_stream_blocking(
@@ -177,7 +158,7 @@ class OpenAISpeechToTextClient(BlockingSpeechToTextClient):
                         text = event.text
                         yield text
         except openai.OpenAIError as exc:
-            raise self._fail(exc) from None
+            raise self.sdk_error(exc, OpenAITranscriptionError, "transcription") from None
 
     def transcribe_realtime_blocking(
         self, chunks: Iterator[AudioChunk], config: RealtimeSessionConfig | None = None

@@ -11,15 +11,13 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from drivers.openai.config import OpenAIConfig
-from drivers.openai.errors import OpenAISynthesisError, from_sdk_error
+from drivers.openai.errors import OpenAISynthesisError
+from drivers.openai.sdk_client import SdkClient
 from speech_api.audio import AudioChunk, AudioFormat
 from speech_api.clients import BlockingTextToSpeechClient
-
-if TYPE_CHECKING:
-    import openai
 
 PCM_RATE = 24000
 VOICES = (
@@ -48,7 +46,7 @@ _RESPONSE_FORMATS = {
 CHUNK_BYTES = 4800  # 100 ms of 24 kHz PCM16
 
 
-class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
+class OpenAITextToSpeechClient(SdkClient, BlockingTextToSpeechClient):
     """The seed's ``OpenAITextToSpeechClient``. ``language`` is accepted and ignored:
     OpenAI voices speak the language of the text."""
 
@@ -62,19 +60,12 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
         speed: float | None = None,
         stream_format: Literal["audio", "sse"] = "audio",
     ) -> None:
-        self.config = config or OpenAIConfig()
+        super().__init__(config)
         self.model = model
         self.voice = voice
         self.instructions = instructions
         self.speed = speed
         self.stream_format = stream_format
-        self._client: openai.OpenAI | None = None
-
-    @property
-    def sdk(self) -> openai.OpenAI:
-        if self._client is None:
-            self._client = self.config.http_client()
-        return self._client
 
     def _request(self, text: str, voice_id: str | None, response_format: str) -> dict[str, Any]:
         if not text.strip():
@@ -93,16 +84,6 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
             request["speed"] = self.speed
         return request
 
-    def _fail(self, exc: Exception) -> OpenAISynthesisError:
-        error = from_sdk_error(
-            exc,
-            kind=OpenAISynthesisError,
-            what="speech synthesis",
-            secrets=[self.config.resolve_api_key()],
-        )
-        assert isinstance(error, OpenAISynthesisError)
-        return error
-
     def synthesize_blocking(
         self,
         text: str,
@@ -116,7 +97,7 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
         try:
             return self.sdk.audio.speech.create(**request).read()
         except openai.OpenAIError as exc:
-            raise self._fail(exc) from None
+            raise self.sdk_error(exc, OpenAISynthesisError, "speech synthesis") from None
 
     def synthesize_stream_blocking(
         self, text: str, voice_id: str | None = None, language: str | None = None
@@ -135,7 +116,7 @@ class OpenAITextToSpeechClient(BlockingTextToSpeechClient):
                 )
                 yield from _whole_samples(pieces)
         except openai.OpenAIError as exc:
-            raise self._fail(exc) from None
+            raise self.sdk_error(exc, OpenAISynthesisError, "speech synthesis") from None
 
     def available_voices(self) -> list[str]:
         return list(VOICES)
