@@ -22,6 +22,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "doctor", help="check config, key, audio, earpiece, GPIO, provider, service and clock"
     )
+    parser.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="config file (default /etc/maigic/maigic.yaml)")
     parser.add_argument("--skip", action="append", default=[], metavar="CHECK",
                         choices=sorted(CHECK_NAMES),
                         help="leave a check out (repeatable): " + ", ".join(sorted(CHECK_NAMES)))

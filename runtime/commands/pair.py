@@ -26,6 +26,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = subparsers.add_parser(
         "pair", help="pair a Bluetooth earpiece and write its audio devices into the config"
     )
+    parser.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="config file (default /etc/maigic/maigic.yaml)")
     parser.add_argument("address", nargs="?", default=None,
                         help="earpiece address like 00:1B:66:AA:BB:CC (default: scan and pick)")
     parser.add_argument("--scan-seconds", type=float, default=20.0,

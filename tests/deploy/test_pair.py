@@ -37,7 +37,8 @@ def config(repo: Path, tmp_path: Path) -> Path:
 
 
 def pair(config: Path, *args: str) -> int:
-    return main(["--config", str(config), "pair", "--hfp-timeout", "2", *args])
+    # --config after the subcommand, as people type it (the doctor tests put it first)
+    return main(["pair", "--config", str(config), "--hfp-timeout", "2", *args])
 
 
 def comments(text: str) -> list[str]:
