@@ -303,3 +303,30 @@ def test_slow_consumer_loses_old_audio_not_control_events(
     assert audio[-1].pcm == tone_pcm(3000)[-4800:]  # the newest audio was kept
     for kind in (SessionReady, SpeechStarted, SpeechStopped, ResponseStarted, ResponseDone):
         assert any(isinstance(e, kind) for e in events), kind
+
+
+def test_seed_async_transcription_session(server: FakeOpenAIServer, config: OpenAIConfig) -> None:
+    server.script.transcript = "async words"
+
+    async def transcribe() -> list[InputTranscript]:
+        session = await OpenAIRealtimeClient(config).connect_transcription("gpt-4o-transcribe")
+        finals: list[InputTranscript] = []
+        try:
+            await session.initialize_session()
+            for chunk in utterance():
+                await session.send_audio(chunk)
+
+            async def read() -> None:
+                async for event in session.receive_events():
+                    if isinstance(event, InputTranscript) and event.is_final:
+                        finals.append(event)
+                        return
+
+            await asyncio.wait_for(read(), 10)
+        finally:
+            await session.close()
+        return finals
+
+    (final,) = asyncio.run(transcribe())
+    assert final.text == "async words"
+    assert server.frames_of("in")[0].payload["session"]["type"] == "transcription"
