@@ -26,12 +26,14 @@ readonly UNIT_DIR=/etc/systemd/system
 readonly CLI_LINK=/usr/local/bin/maigic
 readonly EXTRAS="openai,local,pi"
 # libasound2-dev + build-essential: pyalsaaudio has no aarch64 wheel and builds from source.
-# python3-lgpio: the PyPI lgpio wheel is broken on the Pi, so the venv sees Debian's.
 # bluez-alsa-utils + libasound2-plugin-bluez: the earpiece as ALSA PCMs (they do not pull bluez).
 readonly APT_PACKAGES=(
-    python3 python3-venv python3-dev python3-lgpio build-essential libasound2-dev
+    python3 python3-venv python3-dev build-essential libasound2-dev
     alsa-utils bluez bluez-alsa-utils libasound2-plugin-bluez flite espeak-ng libsndfile1
 )
+# The PyPI lgpio wheel is broken on the Pi, so the venv sees this one. Raspberry Pi OS has it;
+# plain Debian bookworm does not (no GPIO there either).
+readonly GPIO_PACKAGE=python3-lgpio
 
 ROOT=""
 DRY_RUN=0
@@ -46,6 +48,8 @@ usage() {
 }
 
 say() { printf 'maigic-install: %s\n' "$*"; }
+# past-tense news of a change; --dry-run already printed "would: ..." instead
+done_say() { if [[ "$DRY_RUN" -eq 0 ]]; then say "$@"; fi; }
 die() { printf 'maigic-install: error: %s\n' "$*" >&2; exit 1; }
 
 parse_args() {
@@ -109,13 +113,13 @@ ensure_user() {
     if ! has_user "$SERVICE_USER"; then
         change useradd "${prefix[@]}" --system --user-group --home-dir "$STATE_DIR" \
             --no-create-home --shell /usr/sbin/nologin --comment "mAIgic hub" "$SERVICE_USER"
-        say "created system user $SERVICE_USER"
+        done_say "created system user $SERVICE_USER"
     fi
     local group
     for group in audio bluetooth gpio; do
         if has_group "$group" && ! grep -Eq "^$group:[^:]*:[^:]*:(.*,)?$SERVICE_USER(,|$)" "$ROOT/etc/group"; then
             change usermod "${prefix[@]}" --append --groups "$group" "$SERVICE_USER"
-            say "added $SERVICE_USER to group $group"
+            done_say "added $SERVICE_USER to group $group"
         fi
     done
 }
@@ -139,11 +143,11 @@ ensure_dir() {
     owner="$(owner_ids "$3" "$4")"
     if [[ ! -d "$path" ]]; then
         change install -d -m "$mode" -o "${owner%:*}" -g "${owner#*:}" "$path"
-        say "created $1"
+        done_say "created $1"
     elif [[ "$(stat -c '%a %u:%g' "$path")" != "${mode#0} $owner" ]]; then
         change chmod "$mode" "$path"
         change chown "$owner" "$path"
-        say "fixed mode/owner of $1"
+        done_say "fixed mode/owner of $1"
     fi
 }
 
@@ -157,14 +161,14 @@ install_file() {
         return 0
     fi
     change install -D -m "$mode" -o "${owner%:*}" -g "${owner#*:}" "$src" "$dest"
-    say "installed $2"
+    done_say "installed $2"
     CHANGED_FILES+=("$2")
 }
 
 remove_path() {
     if [[ -e "$ROOT$1" || -L "$ROOT$1" ]]; then
         change rm -rf -- "$ROOT$1"
-        say "removed $1"
+        done_say "removed $1"
     fi
 }
 
@@ -176,6 +180,12 @@ install_packages() {
     system apt-get update
     system env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         "${APT_PACKAGES[@]}"
+    if [[ -n "$ROOT" || "$DRY_RUN" -eq 1 ]] || apt-cache show "$GPIO_PACKAGE" >/dev/null 2>&1; then
+        system env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+            "$GPIO_PACKAGE"
+    else
+        say "$GPIO_PACKAGE is not in the apt sources (plain Debian?): no GPIO button or LED"
+    fi
 }
 
 install_venv() {
@@ -250,7 +260,7 @@ install_cli_link() {
     if [[ "$(readlink "$ROOT$CLI_LINK" 2>/dev/null || true)" != "$VENV_DIR/bin/maigic" ]]; then
         change mkdir -p "$ROOT$(dirname "$CLI_LINK")"
         change ln -sfn "$VENV_DIR/bin/maigic" "$ROOT$CLI_LINK"
-        say "linked $CLI_LINK"
+        done_say "linked $CLI_LINK"
     fi
 }
 
@@ -282,7 +292,9 @@ do_install() {
     install_config
     install_units
     start_services
-    if [[ ${#CHANGED_FILES[@]} -eq 0 ]]; then
+    if [[ "$DRY_RUN" -eq 1 ]]; then
+        say "dry run: ${#CHANGED_FILES[@]} file(s) would change; nothing was done"
+    elif [[ ${#CHANGED_FILES[@]} -eq 0 ]]; then
         say "done: no file changed"
     else
         say "done: ${#CHANGED_FILES[@]} file(s) changed; check with 'sudo maigic doctor'"
@@ -303,7 +315,7 @@ do_uninstall() {
         local -a prefix
         mapfile -t prefix < <(id_args)
         change userdel "${prefix[@]}" "$SERVICE_USER"
-        say "removed user $SERVICE_USER"
+        done_say "removed user $SERVICE_USER"
     fi
     say "kept $CONF_DIR (your config and key); apt packages are left installed"
 }

@@ -187,6 +187,8 @@ def test_dry_run_changes_nothing(repo: Path, scratch_root: Path) -> None:
     assert snapshot(scratch_root) == before
     assert "would: useradd" in result.stdout
     assert "would: install -D -m 0644" in result.stdout
+    assert "would change; nothing was done" in result.stdout
+    assert "installed" not in result.stdout and "created" not in result.stdout
 
 
 def test_uninstall_removes_what_it_added_but_keeps_the_config(
