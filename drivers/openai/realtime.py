@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REALTIME_MODEL = "gpt-realtime"
 DEFAULT_TRANSCRIPTION_MODEL = "gpt-4o-transcribe"
-JOIN_TIMEOUT_S = 5.0
+JOIN_GRACE_S = 2.0  # beyond connect_timeout_s: the reader may be mid-handshake at close()
 
 
 class OpenAIRealtimeSession(RealtimeSpeechSession):
@@ -91,9 +91,10 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             link.close()
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
-            reader.join(JOIN_TIMEOUT_S)
+            limit = self._config.connect_timeout_s + JOIN_GRACE_S
+            reader.join(limit)
             if reader.is_alive():
-                log.error("realtime reader thread did not stop within %.0f s", JOIN_TIMEOUT_S)
+                log.error("realtime reader thread did not stop within %.0f s", limit)
 
     @property
     def closed(self) -> bool:
