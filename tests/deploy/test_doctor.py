@@ -16,7 +16,7 @@ from runtime.cli import main
 from runtime.status import StatusServer
 from tests.alsa.alsa_harness import CAPTURE_PCM, PLAYBACK_PCM, noise_pcm, use_alsa_files
 from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
-from tests.fakes import openai_server
+from tests.fakes.openai_http import FakeHandler
 from tests.fakes.openai_server import FakeOpenAIServer
 
 MODELS = {"object": "list", "data": [
@@ -30,7 +30,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
     The shared fake does not serve /v1/models yet (asked for in the issue-8 report); this adds
     the route to its real handler for these tests only.
     """
-    original = openai_server._Handler.do_GET
+    original = FakeHandler.do_GET
 
     def do_get(handler: Any) -> None:
         if urlsplit(handler.path).path == "/v1/models":
@@ -39,7 +39,7 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
             return
         original(handler)
 
-    monkeypatch.setattr(openai_server._Handler, "do_GET", do_get)
+    monkeypatch.setattr(FakeHandler, "do_GET", do_get)
     with FakeOpenAIServer() as fake:
         yield fake
 
