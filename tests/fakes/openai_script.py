@@ -112,7 +112,6 @@ class FakeScript:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.transcript = "hello world"
-        self.language = "en"
         self.default_reply = Reply()
         self.default_chat_reply = ChatReply()
         self.speech_pcm: bytes | None = None  # /audio/speech audio; None: a tone
