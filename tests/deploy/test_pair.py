@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from runtime.cli import main
+from runtime.commands.pair import choose_device
 from runtime.commands.yaml_edit import YamlEditError, lookup, set_value, update_file
 from runtime.config import load_config
 from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
@@ -77,6 +78,18 @@ def test_pair_by_scanning_picks_the_only_headset(
     out = capsys.readouterr().out
     assert f"Found headset {NAME} ({MAC})" in out
     assert load_config(config).config.audio.capture.device == PCM
+
+
+def test_several_headsets_ask_which_one(
+    bluez: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FAKE_TWO_HEADSETS", "1")
+    assert choose_device(0.1, ask=lambda prompt: "2") == "11:22:33:44:55:66"
+    out = capsys.readouterr().out
+    assert f"  1. {NAME} ({MAC}) [headset]" in out
+    assert "  2. Spare headset (11:22:33:44:55:66) [headset]" in out
+    with pytest.raises(ValueError, match="expected a number from 1 to 2, found '9'"):
+        choose_device(0.1, ask=lambda prompt: "9")
 
 
 @pytest.mark.parametrize(
