@@ -1,0 +1,33 @@
+"""CPU of idle listening: the default wake word + VAD on two minutes of human speech.
+
+The stream has no wake word in it (LibriVox clips, looped), fed in real time, so
+the hub listens the whole time and never starts a turn; it also stays connected
+to the fake Realtime server, as it would at home. Measured unpinned, then pinned
+to one core in the same run (the ratio is reported).
+"""
+
+from __future__ import annotations
+
+from tests.bench.bench_latency import cpu_figure
+from tests.bench.cpulimit import CpuLimit
+from tests.bench.harness import run_scenario
+from tests.bench.inputs import idle_speech
+from tests.bench.report import Figure
+
+
+def run(seconds: float, pinned_seconds: float) -> tuple[list[Figure], dict[str, object]]:
+    idle = run_scenario(idle_speech(seconds))
+    pinned = run_scenario(idle_speech(pinned_seconds), CpuLimit(core=0))
+    free = cpu_figure("cpu_idle", "CPU, idle listening (wake word + VAD)", idle, 1.5)
+    one = cpu_figure("cpu_idle_pinned", "CPU, idle listening, one core", pinned, 1.5)
+    ratio = None
+    if free.summary.get("median") and one.summary.get("median"):
+        ratio = round(one.summary["median"] / free.summary["median"], 2)
+    one.note += f"; pinned/unpinned median ratio {ratio}"
+    wakes = len(idle.child["records"]["wakes"]) + len(pinned.child["records"]["wakes"])
+    free.note += f"; false wakes on {seconds + pinned_seconds:.0f} s of speech: {wakes}"
+    details = {"idle_peak_rss_kb": idle.child["peak_rss_kb"], "false_wakes": wakes,
+               "cpu_idle_pinned_over_unpinned": ratio, "idle_input_s": seconds,
+               "idle_pinned_input_s": pinned_seconds,
+               "openai_imported_idle": idle.child["openai_imported"]}
+    return [free, one], details

@@ -1,0 +1,121 @@
+"""Hop latency, voice-to-voice and barge-in through the real actor graph; conversation CPU.
+
+One paced conversation run (always listening, local VAD ends turns, fake Realtime
+server with zero think time) gives the hop latencies, the voice-to-voice figure
+and the CPU of a continuous conversation; the same conversation pinned to one core
+runs right after it (for the pinned/unpinned ratio); a separate run interrupts
+long answers for the barge-in figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.bench import figures as fg
+from tests.bench.cpulimit import CpuLimit
+from tests.bench.harness import ChildRun, run_scenario
+from tests.bench.inputs import barge_ins, conversation
+from tests.bench.report import Figure, figure
+
+
+@dataclass(frozen=True)
+class LatencyPlan:
+    turns: int
+    pinned_turns: int
+    barge_ins: int
+
+
+def hop_figures(run: ChildRun, suffix: str = "") -> list[Figure]:
+    after_read, raw = fg.capture_to_ws(run)
+    played = fg.delta_to_written(run)
+    return [
+        figure(f"hop_capture_ws{suffix}", f"hop: capture read -> append sent{suffix}",
+               after_read, "ms", goal_median=2, goal_p99=10, keep_samples=not suffix,
+               note="from the moment the 20 ms ALSA read returned; "
+                    f"from the chunk's first sample add 20 ms (median {_median(raw)} ms)"),
+        figure(f"hop_delta_written{suffix}", f"hop: audio delta received -> PCM written{suffix}",
+               played, "ms", goal_median=2, goal_p99=10, keep_samples=not suffix,
+               note="20 ms deltas paced 40 ms apart, so every delta meets an idle buffer"),
+    ]
+
+
+def voice_figures(run: ChildRun, suffix: str = "") -> list[Figure]:
+    v2v = fg.voice_to_voice(run)
+    return [
+        figure(f"v2v_added{suffix}", f"voice-to-voice added by the hub{suffix}", v2v["added"],
+               "ms", goal_median=50, keep_samples=not suffix,
+               note=f"input speech end -> first reply sample written - {run.endpoint_ms} ms "
+                    "endpoint; includes the VAD's own end estimate (next rows)"),
+        figure(f"v2v_vad_lag{suffix}", f"speech end -> VAD's end estimate{suffix}",
+               v2v["vad_lag"], "ms", keep_samples=False,
+               note="speech end: last 10 ms frame within 40 dB of the clip's peak; webrtc VAD "
+                    "hears the fading tail as speech"),
+        figure(f"v2v_after_decision{suffix}", f"VAD end decision -> first reply written{suffix}",
+               v2v["after_decision"], "ms", goal_median=50, keep_samples=not suffix),
+    ]
+
+
+def barge_figures(run: ChildRun) -> list[Figure]:
+    b = fg.barge_in(run)
+    writes_after = int(sum(b.get("writes_after_flush", [])))
+    return [
+        figure("barge_onset_silenced", "barge-in: speech onset -> playback silenced",
+               b.get("onset_to_silenced", []), "ms",
+               note="includes the VAD's start decision (barge_in_min_speech_ms 250)"),
+        figure("barge_decision_silenced", "barge-in: VAD decision -> playback silenced",
+               b.get("decision_to_silenced", []), "ms", goal_median=40, goal_p99=40,
+               note=f"periods of the interrupted answer written after the flush: {writes_after}"),
+        figure("barge_onset_cancel", "barge-in: speech onset -> response.cancel sent",
+               b.get("onset_to_cancel_sent", []), "ms"),
+        figure("barge_decision_cancel", "barge-in: VAD decision -> response.cancel sent",
+               b.get("decision_to_cancel_sent", []), "ms"),
+        figure("barge_decision_cancel_rx", "barge-in: VAD decision -> cancel at the server",
+               b.get("decision_to_cancel_received", []), "ms", keep_samples=False),
+    ]
+
+
+def cpu_figure(key: str, label: str, run: ChildRun, goal: float) -> Figure:
+    total, windows = fg.cpu_per_minute(run)
+    return figure(key, label, windows, "CPU-s/min", goal_median=goal, keep_samples=False,
+                  note=f"mean over the run {total:.2f}; {run.limit}")
+
+
+def run(plan: LatencyPlan) -> tuple[list[Figure], dict[str, object]]:
+    talk = run_scenario(conversation(plan.turns))
+    pinned = run_scenario(conversation(plan.pinned_turns), CpuLimit(core=0))
+    barge = run_scenario(barge_ins(plan.barge_ins))
+    talk_cpu = cpu_figure("cpu_conversation", "CPU, realtime conversation", talk, 5.0)
+    pinned_cpu = cpu_figure("cpu_conversation_pinned", "CPU, realtime conversation, one core",
+                            pinned, 5.0)
+    ratio = _ratio(pinned_cpu, talk_cpu)
+    pinned_cpu.note += f"; pinned/unpinned median ratio {ratio}"
+    out = [*hop_figures(talk), *voice_figures(talk), *barge_figures(barge), talk_cpu,
+           pinned_cpu, *voice_figures(pinned, " (one core)")[:1],
+           *hop_figures(pinned, " (one core)")]
+    details = {
+        "conversation": _run_info(talk), "conversation_pinned": _run_info(pinned),
+        "barge_in": _run_info(barge), "turn_timing": talk.child["turns"],
+        "cpu_pinned_over_unpinned": ratio,
+        "runs": [talk, barge],  # for the realtime-mode peak RSS (fresh processes)
+    }
+    return out, details
+
+
+def _median(values: list[float]) -> float:
+    return round(sorted(values)[len(values) // 2], 2) if values else float("nan")
+
+
+def _ratio(a: Figure, b: Figure) -> float | None:
+    if a.summary.get("n", 0) == 0 or b.summary.get("n", 0) == 0 or not b.summary["median"]:
+        return None
+    return round(a.summary["median"] / b.summary["median"], 2)
+
+
+def _run_info(run: ChildRun) -> dict[str, object]:
+    records = run.child["records"]
+    return {
+        "scenario": run.scenario.name, "input_s": round(run.scenario.seconds, 1),
+        "limit": run.limit, "peak_rss_kb": run.child["peak_rss_kb"],
+        "counters": records["counters"], "responses": len(records["responses"]),
+        "openai_imported": run.child["openai_imported"],
+    }

@@ -1,0 +1,96 @@
+"""One hub under measurement, in its own process (the parent runs the fake server and feeder).
+
+``python -m tests.bench.child CONFIG OUT.json --seconds S``: builds the hub from
+CONFIG as ``maigic run`` does, with :mod:`tests.bench.probe` watching, runs it for
+S seconds after it is ready (or until SIGTERM), stops it and writes the probe's
+records, the CPU time it used while ready (sampled every few seconds) and its
+peak RSS to OUT.json. Keeping the hub alone in its process means the fake server
+and the FIFO feeder never compete with it for the GIL, and its CPU and memory are
+its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import resource
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.config import load_config
+from runtime.hub_parts import build_parts
+from runtime.logging_setup import setup_logging
+from tests.bench.probe import ProbedHub, Records, now_ns, probe_parts
+
+log = logging.getLogger("tests.bench.child")
+
+READY_TIMEOUT_S = 30.0
+CPU_SAMPLE_S = 5.0
+
+
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def rss_kb() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def run(config_path: Path, seconds: float) -> dict[str, Any]:
+    started_ns = now_ns()
+    config = load_config(config_path).config
+    records = Records()
+    hub = ProbedHub(config, probe_parts(build_parts(config), records))
+    hub.records = records
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    samples: list[tuple[int, float, int]] = []  # (monotonic ns, cpu s, rss kB)
+    hub.start()
+    try:
+        if not hub.ready.wait(READY_TIMEOUT_S):
+            raise RuntimeError(f"the hub was not ready within {READY_TIMEOUT_S} s")
+        ready_ns = now_ns()
+        samples.append((ready_ns, cpu_seconds(), rss_kb()))
+        deadline = time.monotonic() + seconds
+        while not stop.is_set() and time.monotonic() < deadline:
+            stop.wait(min(CPU_SAMPLE_S, max(0.0, deadline - time.monotonic())))
+            samples.append((now_ns(), cpu_seconds(), rss_kb()))
+        turns = list(hub.turns)
+    finally:
+        hub.stop()
+    return {
+        "started_ns": started_ns,
+        "ready_ns": ready_ns,
+        "samples": samples,
+        "turns": turns,
+        "records": records.as_json(),
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "openai_imported": "openai" in sys.modules,
+        "pid": os.getpid(),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("config", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seconds", type=float, required=True)
+    args = parser.parse_args()
+    setup_logging("WARNING")
+    result = run(args.config, args.seconds)
+    args.out.write_text(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
