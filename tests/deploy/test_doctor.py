@@ -6,8 +6,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -16,30 +14,11 @@ from runtime.cli import main
 from runtime.status import StatusServer
 from tests.alsa.alsa_harness import CAPTURE_PCM, PLAYBACK_PCM, noise_pcm, use_alsa_files
 from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
-from tests.fakes.openai_http import FakeHandler
 from tests.fakes.openai_server import FakeOpenAIServer
-
-MODELS = {"object": "list", "data": [
-    {"id": "gpt-realtime", "object": "model", "created": 1756339200, "owned_by": "system"}]}
 
 
 @pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeOpenAIServer]:
-    """The fake server, plus GET /v1/models behind its own key check.
-
-    The shared fake does not serve /v1/models yet (asked for in the issue-8 report); this adds
-    the route to its real handler for these tests only.
-    """
-    original = FakeHandler.do_GET
-
-    def do_get(handler: Any) -> None:
-        if urlsplit(handler.path).path == "/v1/models":
-            if handler._authorized():
-                handler.send_json(200, MODELS)
-            return
-        original(handler)
-
-    monkeypatch.setattr(FakeHandler, "do_GET", do_get)
+def server() -> Iterator[FakeOpenAIServer]:
     with FakeOpenAIServer() as fake:
         yield fake
 

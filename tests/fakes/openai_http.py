@@ -38,6 +38,15 @@ class _ClientGoneError(Exception):
     """The client hung up while we were answering."""
 
 
+MODEL_LIST = {
+    "object": "list",
+    "data": [
+        {"id": name, "object": "model", "created": 1756339200, "owned_by": "system"}
+        for name in ("gpt-realtime", "gpt-4o-mini", "gpt-4o-mini-transcribe", "gpt-4o-mini-tts")
+    ],
+}
+
+
 class FakeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
@@ -60,6 +69,10 @@ class FakeHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path == "/v1/realtime" and self.headers.get("Upgrade", "").lower() == "websocket":
             self._realtime()
+        elif path == "/v1/models":  # the cheap reachability probe `maigic doctor` makes
+            self.fake.requests.append(RecordedRequest("GET", path, dict(self.headers.items()), b""))
+            if self._gate(path):
+                self.send_json(200, MODEL_LIST)
         else:
             self.send_error_json(404, f"Invalid URL (GET {path})", code="unknown_url")
 
