@@ -1,0 +1,58 @@
+"""``maigic demo`` as a subprocess: the README's run command on a machine with no sound card."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from speech_api import load_audio
+from tests.modes.modetest import heard
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def demo(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "runtime.cli", "demo", *args], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def field(output: str, name: str) -> str:
+    found = re.search(rf"^{name}:\s+(.*)$", output, re.MULTILINE)
+    assert found, f"no {name!r} line in:\n{output}"
+    return found.group(1)
+
+
+def test_the_demo_hears_the_question_answers_it_and_writes_the_reply(tmp_path: Path) -> None:
+    done = demo("--workdir", str(tmp_path / "work"))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert field(done.stdout, "heard") == "what time is it"
+    answer = field(done.stdout, "answer")
+    assert re.fullmatch(r"It's \d{1,2}(:\d\d| o'clock) (AM|PM)\.", answer), answer
+    wav = Path(field(done.stdout, "reply WAV").split(" (")[0])
+    assert wav == tmp_path / "work" / "reply.wav"
+    reply = load_audio(str(wav)).to_pcm()
+    assert 500 < (reply.duration_ms or 0) < 5000
+    assert heard(reply).startswith("it's")
+    log = done.stderr
+    assert "state LISTENING -> THINKING" in log and "state SPEAKING -> IDLE" in log
+    assert "hub started (mode local)" in log
+
+
+def test_another_question_and_output_path(tmp_path: Path) -> None:
+    out = tmp_path / "answer.wav"
+    done = demo("--question", "set a timer for ten minutes", "--workdir", str(tmp_path / "w"),
+                "--output", str(out))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert field(done.stdout, "heard") == "set a timer for ten minutes"
+    assert field(done.stdout, "answer") == "Timer set for 10 minutes."
+    assert "timer set for ten minutes" in heard(load_audio(str(out)).to_pcm())
+
+
+def test_a_broken_config_is_reported_with_its_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mode: local\naudio:\n  capture:\n    sample_rate: fast\n")
+    done = demo("--config", str(bad), timeout=30)
+    assert done.returncode == 2
+    assert "bad.yaml" in done.stderr and "sample_rate" in done.stderr
