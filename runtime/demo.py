@@ -23,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
-from actors.engine import ConversationEngine, Emit
-from actors.engines.delegating import DelegatingEngine
+from actors.engine import ConversationEngine
+from actors.engines.delegating import TappedEngine
 from runtime.config import HubConfig
 from speech_api import AudioChunk, load_audio
 from speech_api.events import InputTranscript, RealtimeEvent, ResponseDone
@@ -153,7 +153,7 @@ class _Transcript:
         self.answered = threading.Event()
 
     def tap(self, inner: ConversationEngine) -> ConversationEngine:
-        return _TappedEngine(inner, self)
+        return TappedEngine(inner, self.seen)
 
     def seen(self, event: RealtimeEvent) -> None:
         if isinstance(event, InputTranscript) and event.is_final:
@@ -161,19 +161,6 @@ class _Transcript:
         elif isinstance(event, ResponseDone) and event.transcript:
             self.answer = event.transcript
             self.answered.set()
-
-
-class _TappedEngine(DelegatingEngine):
-    def __init__(self, inner: ConversationEngine, transcript: _Transcript) -> None:
-        super().__init__(inner)
-        self.transcript = transcript
-
-    def start(self, emit: Emit) -> None:
-        def both(event: RealtimeEvent) -> None:
-            self.transcript.seen(event)
-            emit(event)
-
-        self.inner.start(both)
 
 
 def question_audio(text: str, voice: str = "kal16") -> AudioChunk:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from actors.engine import ConversationEngine, Emit
 from speech_api import AudioChunk
+from speech_api.events import RealtimeEvent
 
 
 class DelegatingEngine:
@@ -32,3 +33,19 @@ class DelegatingEngine:
 
     def close(self) -> None:
         self.inner.close()
+
+
+class TappedEngine(DelegatingEngine):
+    """Shows every event the engine emits to ``on_event`` too (demo output, tests)."""
+
+    def __init__(self, inner: ConversationEngine,
+                 on_event: Callable[[RealtimeEvent], None]) -> None:
+        super().__init__(inner)
+        self.on_event = on_event
+
+    def start(self, emit: Emit) -> None:
+        def both(event: RealtimeEvent) -> None:
+            self.on_event(event)
+            emit(event)
+
+        self.inner.start(both)

@@ -163,6 +163,11 @@ class FakeScript:
         with self._lock:
             self._ws_rejections.append(HttpFailure("/realtime", status, code, message, times))
 
+    def accept_websockets(self) -> None:
+        """Forget the handshake rejections still queued: the next handshake succeeds."""
+        with self._lock:
+            self._ws_rejections.clear()
+
     def next_reply(self) -> Reply:
         with self._lock:
             return self._replies.popleft() if self._replies else self.default_reply

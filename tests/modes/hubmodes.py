@@ -1,0 +1,73 @@
+"""Running the whole hub in a given mode for a test, with its engine's events recorded."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from actors.engine import ConversationEngine
+from actors.engines.delegating import TappedEngine
+from actors.playback import OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
+from runtime.engine_factory import EngineContext, engine_factory
+from runtime.hub import Hub
+from runtime.hub_parts import build_parts
+from speech_api import events as ev
+from tests.e2e.hubtest import load, write_config
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.modes.modetest import Events
+
+ALWAYS_LISTENING = """
+triggers: {always_listening: true, wake_word: {enabled: false}, button: {enabled: false}}
+conversation: {follow_up_s: 0}
+"""
+
+
+class FirstWritten:
+    """When each item's first period reached the sound device (monotonic ns)."""
+
+    def __init__(self) -> None:
+        self.at_ns: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def wrap(self, factory: PlaybackFactory) -> PlaybackFactory:
+        def opened(on_written: OnWritten, on_idle: OnIdle) -> PlaybackDevice:
+            def written(item_id: str, played_ms: int, at_ns: int) -> None:
+                with self._lock:
+                    self.at_ns.setdefault(item_id, at_ns)
+                on_written(item_id, played_ms, at_ns)
+
+            return factory(written, on_idle)
+
+        return opened
+
+
+class ModeHub:
+    """A hub for ``mode`` on the test PCMs and the fake server, always listening."""
+
+    def __init__(self, tmp_path: Path, server: FakeOpenAIServer, extra: str = "",
+                 context: EngineContext | None = None) -> None:
+        self.config = load(write_config(tmp_path, server, ALWAYS_LISTENING + extra))
+        self.context = context or EngineContext()
+        self.events = Events()
+        self.written = FirstWritten()
+        parts = build_parts(self.config, open_led=False)
+        make = engine_factory(self.config, self.context)
+
+        def tapped() -> ConversationEngine:
+            return TappedEngine(make(), self.events)
+
+        self.hub = Hub(self.config, replace(parts, engine=tapped,
+                                            playback=self.written.wrap(parts.playback)))
+
+    def answers(self) -> list[str]:
+        return [e.transcript for e in self.events.of(ev.ResponseDone)
+                if isinstance(e, ev.ResponseDone)]
+
+    def heard(self) -> list[str]:
+        return [e.text for e in self.events.of(ev.InputTranscript)
+                if isinstance(e, ev.InputTranscript) and e.is_final]
+
+    def wait_answers(self, count: int, timeout: float) -> None:
+        self.events.wait(lambda items: len([e for e in items if isinstance(e, ev.ResponseDone)])
+                         >= count, timeout, f"{count} answers")

@@ -1,0 +1,76 @@
+"""Realtime mode with the offline fallback, and the skills as realtime tools, through the hub."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from runtime.engine_factory import EngineContext
+from tests.alsa.alsa_harness import AlsaFiles
+from tests.e2e.hubtest import running_hub
+from tests.fakes.openai_script import Reply, ToolCall
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.local.speech import concat, flite, silence
+from tests.modes.hubmodes import ModeHub
+
+OFFLINE_ANSWER = re.compile(
+    r"I'm offline, I can still tell the time and set timers\. It's \d{1,2}(:\d\d| o'clock) [AP]M\.")
+
+
+def test_provider_lost_answers_offline_with_the_notice_then_goes_online_again(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    fake_openai.script.add_reply(Reply(text="Online answer one.", ms_per_char=30))
+    fake_openai.script.add_reply(Reply(text="Online answer two.", ms_per_char=30))
+    question = flite("what time is it")
+    pcm = concat(silence(600), question, silence(9000), question, silence(10000), question,
+                 silence(8000)).data
+    context = EngineContext()
+    run = ModeHub(tmp_path, fake_openai, "fallback: {enabled: true, retry_online_s: 1}", context)
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(1, 20)
+        assert run.hub.wait_for_state("idle", 10)
+        assert context.link.online is True
+        # the provider goes away: the link drops and every handshake is refused (bad key)
+        fake_openai.script.reject_websocket(401, code="invalid_api_key", times=1000)
+        fake_openai.drop_realtime_connections()
+        run.wait_answers(2, 25)
+        assert context.link.online is False
+        offline = context.link.snapshot()
+        fake_openai.script.accept_websockets()  # the provider is back
+        run.wait_answers(3, 30)
+        assert run.hub.wait_for_state("idle", 10)
+    assert run.answers()[0] == "Online answer one."
+    assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), run.answers()
+    assert run.answers()[2] == "Online answer two."
+    assert run.heard()[1] == "what time is it"  # heard by the local recogniser
+    assert fake_openai.types("in").count("response.create") == 2
+    assert offline["offline_turns"] == 1 and "invalid" in (offline["last_error"] or "")
+    assert context.link.online is True
+
+
+def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    call = ToolCall("set_timer", json.dumps({"duration_seconds": 2}))
+    fake_openai.script.add_reply(Reply(text="", tool_call=call))
+    fake_openai.script.add_reply(Reply(text="Your timer is set.", ms_per_char=30))
+    pcm = concat(silence(600), flite("set a timer for two seconds"), silence(12000)).data
+    run = ModeHub(tmp_path, fake_openai)
+    with running_hub(run.hub, alsa_files, pcm):
+        run.events.wait(lambda _: "Your 2 seconds timer is done." in run.answers(), 25,
+                        "the timer ringing")
+        assert run.hub.wait_for_state("idle", 10)
+    assert run.answers() == ["Your timer is set.", "Your 2 seconds timer is done."]
+    update = next(f.payload for f in fake_openai.frames_of("in", "realtime")
+                  if f.type == "session.update")
+    assert "set_timer" in [t["name"] for t in update["session"]["tools"]]
+    sent = [f.payload for f in fake_openai.frames_of("in", "realtime")]
+    outputs = [p for p in sent if p.get("type") == "conversation.item.create"
+               and p["item"]["type"] == "function_call_output"]
+    assert len(outputs) == 1
+    assert outputs[0]["item"]["call_id"] == call.call_id
+    assert outputs[0]["item"]["output"] == "Timer set for 2 seconds."
+    after = sent[sent.index(outputs[0]) + 1]
+    assert after["type"] == "response.create"  # the model answers with the result
