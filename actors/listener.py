@@ -63,6 +63,7 @@ class ListenerActor(HubActor):
         self.wake: WakeWord | None = None
         self.mic_since_ns: int | None = None  # None: mic closed
         self.muted = False
+        self.dropped_seen = captured.dropped
 
     def setup(self) -> None:
         self.segmenter = self.segmenter_factory()
@@ -80,6 +81,10 @@ class ListenerActor(HubActor):
             case m.AudioReady():
                 for chunk in self.captured.drain():
                     self._on_chunk(chunk)
+                if self.captured.dropped > self.dropped_seen:
+                    log.warning("listener fell behind: %d captured chunks dropped so far",
+                                self.captured.dropped)
+                    self.dropped_seen = self.captured.dropped
             case m.OpenMic(since_ns=since):
                 self.mic_since_ns = since
                 for chunk in self.ring:

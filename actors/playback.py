@@ -129,6 +129,7 @@ class PlaybackActor(HubActor):
             case m.PlayEarcon(kind=kind):
                 sound = self.render_earcon(kind)
                 if sound is not None:
+                    log.info("earcon %s", kind)
                     self.earcons += 1
                     self._enqueue(sound, f"earcon-{kind.lower()}-{self.earcons}")
             case m.EndOfReply(response_id=rid):

@@ -109,7 +109,7 @@ class Hub:
 
     def _factories(self, wiring: Wiring, config: HubConfig,
                    parts: HubParts) -> dict[str, ActorFactory]:
-        captured = AudioMailbox(max_chunks=50)  # ~1 s of 20 ms chunks
+        captured = AudioMailbox(max_chunks=100)  # ~2 s of 20 ms chunks
         to_session = AudioMailbox(max_chunks=500)
         led = parts.led.set if parts.led is not None else None
         return {

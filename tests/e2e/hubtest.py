@@ -21,6 +21,7 @@ from tests.local.speech import concat, flite, silence
 
 RATE = 16000
 PERIOD_MS = 20
+LEAD_S = 3.0  # silence before every test input, while the hub connects
 
 
 def write_config(tmp_path: Path, server: FakeOpenAIServer, extra: str = "") -> Path:
@@ -79,14 +80,28 @@ def speech(text: str) -> AudioChunk:
 
 @contextmanager
 def running_hub(hub: Hub, files: AlsaFiles, pcm: bytes) -> Iterator[FifoFeeder]:
-    """The hub running on ``pcm`` fed in real time; stopped (and checked) on exit."""
-    with FifoFeeder(files.infile, pcm, RATE, chunk_ms=PERIOD_MS) as feeder:
+    """The hub running on ``pcm`` fed in real time; stopped (and checked) on exit.
+
+    ``LEAD_S`` of silence go first, and the hub must be idle (provider connected)
+    before they end, so the test's own timeline starts with a ready hub.
+    """
+    lead = bytes(int(RATE * LEAD_S) * 2)
+    with FifoFeeder(files.infile, lead + pcm, RATE, chunk_ms=PERIOD_MS) as feeder:
         hub.start()
         try:
+            assert hub.wait_for_state("idle", LEAD_S - 0.3), \
+                f"the hub was not idle {LEAD_S - 0.3} s after starting (state {hub.state})"
             yield feeder
         finally:
             hub.stop()
         assert feeder.error is None, feeder.error
+
+
+def at(feeder: FifoFeeder, seconds: float) -> None:
+    """Sleep until ``seconds`` into the test's input (after the lead silence)."""
+    while not feeder.started_at_ns:
+        time.sleep(0.005)
+    time.sleep(max(0.0, feeder.started_at_ns / 1e9 + LEAD_S + seconds - time.monotonic()))
 
 
 def played(files: AlsaFiles) -> AudioChunk:

@@ -79,7 +79,8 @@ def test_provider_drop_mid_answer_reconnects_and_the_next_turn_works(
     fake_openai.script.add_reply(Reply(text="y", audio=tone_pcm(500)))
     pcm = concat(silence(500), speech("Tell me a story."), silence(4000),
                  speech("Are you there?"), silence(8000)).data
-    hub = Hub(load(write_config(tmp_path, fake_openai, ALWAYS_LISTENING)))
+    config = ALWAYS_LISTENING + "    feedback: {earcons: true}\n"
+    hub = Hub(load(write_config(tmp_path, fake_openai, config)))
     with running_hub(hub, alsa_files, pcm):
         assert hub.wait_for_state("speaking", 20)
         assert hub.wait_for_state("offline", 10), "the drop was not noticed"
@@ -91,6 +92,8 @@ def test_provider_drop_mid_answer_reconnects_and_the_next_turn_works(
         "IDLE", "LISTENING", "THINKING", "SPEAKING", "OFFLINE", "IDLE", "LISTENING", "THINKING",
         "SPEAKING", "IDLE"]
     assert fake_openai.types("in").count("session.update") == 2  # settings replayed
+    said = [r.getMessage() for r in caplog.records if r.name == "actors.playback"]
+    assert "earcon OFFLINE" in said, said
 
 
 def test_an_actor_that_raises_is_restarted_and_the_next_turn_works(
@@ -99,10 +102,9 @@ def test_an_actor_that_raises_is_restarted_and_the_next_turn_works(
 ) -> None:
     caplog.set_level(logging.INFO)
     fake_openai.script.add_reply(Reply(text="fine", audio=tone_pcm(500)))
-    pcm = concat(silence(2500), speech("How are you?"), silence(8000)).data
+    pcm = concat(silence(1500), speech("How are you?"), silence(8000)).data
     hub = Hub(load(write_config(tmp_path, fake_openai, ALWAYS_LISTENING)))
     with running_hub(hub, alsa_files, pcm):
-        assert hub.wait_for_state("idle", 10)
         assert hub.wiring is not None
         first = hub.wiring.peers.get(LISTENER)
         assert first is not None
