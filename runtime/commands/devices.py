@@ -6,6 +6,7 @@ import argparse
 import dataclasses
 import json
 
+from drivers.bluetooth import check_setup, format_setup
 from drivers.devices import discover, format_report
 
 
@@ -17,10 +18,19 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--no-probe", action="store_true", help="only list names; do not open the devices"
     )
+    parser.add_argument(
+        "--bluetooth", action="store_true",
+        help="check the Bluetooth earpiece setup (packages, HFP, audio group, services)",
+    )
+    parser.add_argument("--user", default=None,
+                        help="with --bluetooth: the user the hub runs as (default: you)")
     parser.set_defaults(handler=run_devices)
 
 
 def run_devices(args: argparse.Namespace) -> int:
+    if args.bluetooth:
+        print(format_setup(check_setup(user=args.user)))
+        return 0
     report = discover(probe=not args.no_probe)
     if args.json:
         payload = {
