@@ -199,6 +199,7 @@ class ChainedEngine:
 
     def _say(self, reply: Reply, sentence: str) -> None:
         reply.check()
+        reply.next_item()
         reply.audio(self.tts.synthesize_stream_blocking(sentence, language=self.language))
         reply.text(sentence)
 

@@ -42,7 +42,8 @@ class Reply:
     def __init__(self, emit: Emit, response_id: str, cancelled: Callable[[], bool]) -> None:
         self.emit = emit
         self.response_id = response_id
-        self.item_id = f"{response_id}-item"
+        self._items = 1
+        self.item_id = f"{response_id}-item-1"
         self._cancelled = cancelled
         self.spoken: list[str] = []
         self.audio_ms = 0.0
@@ -62,6 +63,13 @@ class Reply:
     def check(self) -> None:
         if self._cancelled():
             raise ReplyCancelledError(self.response_id)
+
+    def next_item(self) -> None:
+        """Later audio is a new item (one per sentence: each is played, and its
+        playback accounted, on its own, even with a pause before the next)."""
+        if self.audio_ms:
+            self._items += 1
+            self.item_id = f"{self.response_id}-item-{self._items}"
 
     def audio(self, chunks: Iterable[AudioChunk]) -> None:
         """Emit each chunk as it is produced; stop (closing the source) when interrupted."""
