@@ -1,0 +1,47 @@
+"""Transcribe mode through the whole hub: live transcripts, finals to a file and a hook."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+from speech_api import events as ev
+from tests.alsa.alsa_harness import AlsaFiles
+from tests.e2e.hubtest import running_hub
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.local.speech import concat, flite, silence
+from tests.modes.hubmodes import ModeHub
+
+
+def test_finals_go_to_the_file_and_the_hook_in_order_with_no_spoken_reply(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    notes, hooked = tmp_path / "notes.txt", tmp_path / "hooked.txt"
+    hook = tmp_path / "hook.sh"  # a real command getting the text on stdin
+    hook.write_text(f"#!/bin/sh\nsed 's/^/hook: /' >> {shlex.quote(str(hooked))}\n")
+    hook.chmod(0o755)
+    fake_openai.script.transcript = "buy more milk"
+    pcm = concat(silence(600), flite("buy more milk"), silence(5000),
+                 flite("call the plumber tomorrow"), silence(5000)).data
+    run = ModeHub(tmp_path, fake_openai, f"""
+mode: transcribe
+transcribe: {{output_file: {json.dumps(str(notes))}, hook: {json.dumps(str(hook))}}}
+""")
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(1, 20)
+        fake_openai.script.transcript = "call the plumber tomorrow"
+        run.wait_answers(2, 20)
+        assert run.hub.wait_for_state("idle", 10)
+    assert notes.read_text() == "buy more milk\ncall the plumber tomorrow\n"
+    assert hooked.read_text() == "hook: buy more milk\nhook: call the plumber tomorrow\n"
+    partials = [e.text for e in run.events.of(ev.InputTranscript)
+                if isinstance(e, ev.InputTranscript) and not e.is_final]
+    assert partials[:3] == ["buy", "buy more", "buy more milk"]
+    assert not run.events.of(ev.AudioDelta), "transcribe mode must not speak"
+    sent = fake_openai.types("in")
+    assert sent.count("input_audio_buffer.commit") == 2
+    assert "response.create" not in sent
+    update = next(f.payload for f in fake_openai.frames_of("in", "realtime")
+                  if f.type == "session.update")
+    assert update["session"]["type"] == "transcription"
