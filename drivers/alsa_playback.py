@@ -290,24 +290,35 @@ class AlsaPlayback:
         return max(0, self._clock_frames - elapsed)
 
     def _run(self) -> None:
-        what = f"playback device {self.device}"
         while not self._stop.is_set():
-            if self._pcm is None:
-                if not reopen_with_backoff(self._open_device, what=what, stop=self._stop,
-                                           backoff=self._backoff):
-                    return
-                continue
-            with self._io_lock:
-                ahead = self._frames_ahead()
-            excess = ahead - self.lead_periods * self._period_frames
-            if excess > 0:
-                self._wait(excess / self.device_rate)
-                continue
-            written = self._write_period()
-            if written is None:
-                self._idle_or_wait(ahead)
-                continue
-            self._report_written(*written)
+            try:
+                self._step()
+            except Exception:
+                # A bug must not silently end playback: log it, drop the device, reopen.
+                log.exception("%s: playback writer failed; reopening the device", self.device)
+                with self._io_lock:
+                    pcm, self._pcm = self._pcm, None
+                close_quietly(pcm)
+                self._stop.wait(self._backoff.next_delay())
+
+    def _step(self) -> None:
+        """One turn of the writer: reopen, pace, write a period, or notice idleness."""
+        what = f"playback device {self.device}"
+        if self._pcm is None:
+            reopen_with_backoff(self._open_device, what=what, stop=self._stop,
+                                backoff=self._backoff)
+            return
+        with self._io_lock:
+            ahead = self._frames_ahead()
+        excess = ahead - self.lead_periods * self._period_frames
+        if excess > 0:
+            self._wait(excess / self.device_rate)
+            return
+        written = self._write_period()
+        if written is None:
+            self._idle_or_wait(ahead)
+            return
+        self._report_written(*written)
 
     def _wait(self, seconds: float) -> None:
         with self._cond:
@@ -358,7 +369,8 @@ class AlsaPlayback:
         with self._cond:
             played = self._ledger.played(buffered)
         for item_id, _frames in parts:
-            self._on_written(item_id, played.get(item_id, 0) * 1000 // self.device_rate, at_ns)
+            ms = played.get(item_id, 0) * 1000 // self.device_rate
+            _call_safely(self._on_written, item_id, ms, at_ns)
 
     def _idle_or_wait(self, ahead: int) -> None:
         """Nothing queued: once the device has played everything out, report idle."""
@@ -376,4 +388,12 @@ class AlsaPlayback:
                 if not self._stop.is_set():
                     self._cond.wait(max(wait, 0.001))
         if fire and self._on_idle is not None:
-            self._on_idle()
+            _call_safely(self._on_idle)
+
+
+def _call_safely(callback: Callable[..., None], *args: object) -> None:
+    """Run a user callback on the writer thread; its bug must not stop playback."""
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("playback callback %r failed", callback)

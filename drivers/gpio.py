@@ -11,11 +11,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import warnings
+from collections.abc import Iterator
 from enum import Enum
 from typing import Any
+
+import gpiozero.exc as gpiozero_exc
 
 from drivers.button_logic import (
     ButtonEvent,
@@ -52,8 +56,7 @@ def gpio_available() -> bool:
     try:
         from gpiozero import Device
 
-        with warnings.catch_warnings():  # one PinFactoryFallback per library tried: noise
-            warnings.simplefilter("ignore")
+        with _quiet_fallbacks():
             Device.ensure_pin_factory()
     except Exception as exc:  # noqa: BLE001 - gpiozero raises many kinds (BadPinFactory, ImportError...)
         if not _said_unavailable.is_set():
@@ -62,6 +65,14 @@ def gpio_available() -> bool:
                         exc or type(exc).__name__)
         return False
     return True
+
+
+@contextlib.contextmanager
+def _quiet_fallbacks() -> Iterator[None]:
+    """gpiozero warns once per pin library it tries and fails: noise, we log one line."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", gpiozero_exc.PinFactoryFallback)
+        yield
 
 
 def _gpio_error(what: str, pin: int | str, exc: Exception) -> GpioUnavailableError:
@@ -92,8 +103,9 @@ class ButtonDriver:
         try:
             from gpiozero import Button
 
-            self._button = Button(pin, pull_up=active_low, bounce_time=None,
-                                  pin_factory=pin_factory)
+            with _quiet_fallbacks():
+                self._button = Button(pin, pull_up=active_low, bounce_time=None,
+                                      pin_factory=pin_factory)
         except Exception as exc:
             raise _gpio_error("button", pin, exc) from exc
         self._gestures = ButtonGestures(on_event, timings,
@@ -136,7 +148,8 @@ class StatusLed:
         try:
             from gpiozero import PWMLED
 
-            self._led = PWMLED(pin, pin_factory=pin_factory)
+            with _quiet_fallbacks():
+                self._led = PWMLED(pin, pin_factory=pin_factory)
         except Exception as exc:
             raise _gpio_error("status LED", pin, exc) from exc
         self._lock = threading.Lock()

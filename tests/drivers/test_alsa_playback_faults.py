@@ -86,3 +86,40 @@ def test_reopen_at_another_rate_drops_stale_audio_and_resamples_new(
         assert play.device_rate == 8000
     assert "dropping queued audio" in caplog.text
     assert len(second.written) == pytest.approx(0.2 * 8000 * 2, abs=64)
+
+
+def test_failing_callbacks_do_not_stop_playback(caplog: pytest.LogCaptureFixture) -> None:
+    pcm = FakePlaybackPcm(16000, 1, 320)
+    calls: list[str] = []
+
+    def bad_written(item: str, ms: int, at_ns: int) -> None:
+        calls.append(item)
+        raise RuntimeError("callback bug")
+
+    audio = noise_pcm(16000, 0.1)
+    with caplog.at_level(logging.ERROR), AlsaPlayback(
+        "fake", 16000, pcm_factory=FakePcmFactory([pcm]), on_written=bad_written,
+        on_idle=lambda: calls.append("idle"),
+    ) as play:
+        play.enqueue(AudioChunk.pcm(audio, 16000), "x")
+        assert play.drain(timeout=5)
+    assert bytes(pcm.written) == audio
+    assert calls.count("x") == 5
+    assert "callback bug" in caplog.text
+
+
+def test_a_writer_bug_is_logged_and_the_device_reopened(caplog: pytest.LogCaptureFixture) -> None:
+    class BrokenAvail(FakePlaybackPcm):
+        def avail(self) -> int:
+            raise ZeroDivisionError("driver bug")
+
+    good = FakePlaybackPcm(16000, 1, 320)
+    factory = FakePcmFactory([BrokenAvail(16000, 1, 320), good])
+    audio = noise_pcm(16000, 0.1)
+    with caplog.at_level(logging.ERROR), AlsaPlayback(
+        "fake", 16000, pcm_factory=factory, backoff=Backoff(initial=0.01, maximum=0.02),
+    ) as play:
+        play.enqueue(AudioChunk.pcm(audio, 16000), "x")
+        assert play.drain(timeout=5)
+    assert bytes(good.written) == audio
+    assert "playback writer failed" in caplog.text
