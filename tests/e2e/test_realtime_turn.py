@@ -19,7 +19,7 @@ from tests.e2e.hubtest import (
     wait_for,
     write_config,
 )
-from tests.fakes.openai_script import Reply
+from tests.fakes.openai_script import Reply, tone_pcm
 from tests.fakes.openai_server import FakeOpenAIServer
 
 
@@ -53,3 +53,27 @@ def test_always_listening_turn_with_local_vad(
     figures = hub.turns[-1]
     assert 0 < figures["first_written"] < 5000
     assert list(figures) == ["commit_sent", "response_started", "first_delta", "first_written"]
+
+
+def test_always_listening_with_server_vad(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    fake_openai.script.add_reply(Reply(text="Sunny.", audio=tone_pcm(700)))
+    config = load(write_config(tmp_path, fake_openai, """
+        triggers: {always_listening: true, wake_word: {enabled: false}, button: {enabled: false}}
+        openai: {realtime: {turn_detection: server_vad, silence_duration_ms: 600}}
+    """))
+    hub = Hub(config)
+    with running_hub(hub, alsa_files, question("Will it rain tomorrow?")):
+        assert hub.wait_for_state("speaking", 15), f"no answer; state {hub.state}"
+        assert hub.wait_for_state("idle", 10)
+    sent = fake_openai.types("in")
+    assert "input_audio_buffer.commit" not in sent  # the server decided the turn
+    assert "response.create" not in sent
+    update = fake_openai.frames_of("in")[0].payload
+    assert update["session"]["audio"]["input"]["turn_detection"]["type"] == "server_vad"
+    assert 550 <= loud_ms(played(alsa_files)) <= 800
+    assert Transitions(caplog.records).states() == ["IDLE", "LISTENING", "THINKING", "SPEAKING",
+                                                    "IDLE"]
