@@ -145,7 +145,10 @@ class Hub:
 
     def run(self, control: HubControl) -> int:
         """Start, serve until stopped (0), fatal (1) or, with until_idle, the input ran out."""
+        from runtime.status_snapshot import serve_status
+
         self.start()
+        status = serve_status(self)  # the owner-only socket `maigic status` reads
         watchdog_s = self.notifier.watchdog_interval_s()
         next_ping = time.monotonic()
         code = 0
@@ -168,6 +171,8 @@ class Hub:
                         log.error("an actor did not answer the watchdog ping")
         finally:
             self.notifier.stopping()
+            if status is not None:
+                status.stop()
             self.stop()
         if self.fatal_reason is not None:
             log.critical("hub exiting: %s", self.fatal_reason)
