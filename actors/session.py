@@ -192,7 +192,7 @@ class SessionActor(HubActor):
             heard.append((item_id, int(min(ms, received))))
         log.info("barge-in: %s, truncating %s", "cancelling the answer" if active
                  else "no answer in progress", heard or "nothing")
-        if active or heard:
+        if (active or heard) and self.online:  # offline, the provider has no answer to stop
             engine.interrupt(active, heard)
         self.answer = None
         self.awaiting_response = False

@@ -128,6 +128,9 @@ class SessionUnderTest:
         self.wiring.peers.set(CONTROLLER, self.recorders[1])
         self.engine = RecordingEngine()
         self.ref = SessionActor.start(self.wiring, lambda: self.engine, AudioMailbox())
+        self.ref.ask(m.Ping())  # setup done: the engine was started
+        assert self.engine.emit is not None
+        self.engine.emit(ev.SessionReady())
 
     def settle(self) -> None:
         """Wait until the Session and both neighbours handled everything sent so far."""
@@ -271,4 +274,15 @@ def test_playback_reports_first_audio_reply_played_and_drops_flushed_audio() -> 
     assert device.items == ["earcon-wake-1", "i1", "i2"]
     assert isinstance(session[-1], m.PlaybackFlushed)
     assert session[-1].played_ms == (("i1", 40),)
+    pykka.ActorRegistry.stop_all()
+
+
+def test_no_interrupt_is_sent_while_the_provider_is_offline() -> None:
+    t = SessionUnderTest()
+    t.ref.tell(m.ProviderEvent(ev.ResponseStarted("r1")))
+    t.ref.tell(delta("r1", "i1", 100))
+    t.ref.tell(m.ProviderEvent(ev.ConnectionLost(reason="gone")))
+    t.ref.tell(m.PlaybackFlushed((("i1", 60),)))
+    t.settle()
+    assert interrupts(t.engine) == []
     pykka.ActorRegistry.stop_all()
