@@ -1,10 +1,9 @@
 """Memory: peak RSS per mode (each a fresh process holding a short conversation) and
 RSS growth over a run of back-to-back turns (the leak check).
 
-The realtime figure comes from the conversation run of :mod:`bench_latency`
-(already a fresh process); chained and local modes get their own short runs here.
-The leak run is accelerated: a turn every few seconds instead of every few
-minutes, so a couple of minutes hold as many turns as half an hour of use.
+These runs keep no per-event stamps (the probe's lists would grow the RSS being
+measured). The leak run is accelerated: a turn every few seconds instead of every
+few minutes, so two minutes hold about as many turns as half an hour of use.
 """
 
 from __future__ import annotations
@@ -16,45 +15,44 @@ from tests.bench.report import Figure, figure
 
 MB = 1024.0
 GOALS_MB = {"realtime": 60.0, "local": 150.0}
+MODES = ("realtime", "chained", "local")
 
 
 def mode_run(mode: str, turns: int) -> ChildRun:
     scenario = conversation(turns)
     scenario.name = f"memory-{mode}"
     scenario.config = f"mode: {mode}\n{ALWAYS_LISTENING}"
+    scenario.record = False
     return run_scenario(scenario)
 
 
-def rss_figure(mode: str, peaks_kb: list[float], note: str = "") -> Figure:
-    return figure(f"rss_{mode}", f"peak RSS, {mode} mode", [kb / MB for kb in peaks_kb], "MB",
-                  goal_median=GOALS_MB.get(mode), keep_samples=False, note=note)
+def answered(run: ChildRun) -> int:
+    return int(run.child["records"]["counters"].get("responses", 0))
 
 
-def run(realtime_runs: list[ChildRun], turns: int, reps: int,
-        leak_seconds: float) -> tuple[list[Figure], dict[str, object]]:
-    out = [rss_figure("realtime", [r.child["peak_rss_kb"] for r in realtime_runs],
-                      note="openai imported: "
-                           + str(any(r.child["openai_imported"] for r in realtime_runs)))]
+def run(turns: int, reps: int, leak_seconds: float) -> tuple[list[Figure], dict[str, object]]:
+    out: list[Figure] = []
     details: dict[str, object] = {}
-    for mode in ("chained", "local"):
-        peaks, error = [], ""
+    for mode in MODES:
+        peaks, error, imported = [], "", False
         for _ in range(reps):
             try:
-                run_ = mode_run(mode, turns)
+                done = mode_run(mode, turns)
             except ChildFailedError as exc:
                 error = str(exc).splitlines()[-1][:200]
                 break
-            peaks.append(run_.child["peak_rss_kb"])
-            details[f"{mode}_responses"] = len(run_.child["records"]["responses"])
-            details[f"{mode}_openai_imported"] = run_.child["openai_imported"]
-        out.append(rss_figure(mode, peaks, note=f"failed: {error}" if error else ""))
+            peaks.append(done.child["peak_rss_kb"] / MB)
+            imported = imported or bool(done.child["openai_imported"])
+            details[f"{mode}_answers"] = answered(done)
+        note = f"failed: {error}" if error else f"openai package imported: {imported}"
+        out.append(figure(f"rss_{mode}", f"peak RSS, {mode} mode", peaks, "MB",
+                          goal_median=GOALS_MB.get(mode), keep_samples=False, note=note))
     leak = run_scenario(rapid_turns(leak_seconds))
     first, last, growth = fg.rss_growth_kb(leak)
-    turns_done = len(leak.child["records"]["responses"])
     out.append(figure("rss_growth", "RSS growth over the leak run", [growth / MB], "MB",
                       goal_median=5.0, keep_samples=False,
-                      note=f"{turns_done} turns in {leak_seconds:.0f} s; RSS after warm-up "
+                      note=f"{answered(leak)} turns in {leak_seconds:.0f} s; RSS after warm-up "
                            f"{first / MB:.1f} MB, at the end {last / MB:.1f} MB"))
     details["leak_rss_samples_kb"] = [s[2] for s in leak.child["samples"]]
-    details["leak_turns"] = turns_done
+    details["leak_turns"] = answered(leak)
     return out, details

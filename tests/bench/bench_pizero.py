@@ -43,7 +43,7 @@ def run(turns: int, interruptions: int) -> tuple[list[Figure], dict[str, object]
         *hop_figures(talk, suffix), voice_figures(talk, suffix)[0],
         figure("barge_decision_silenced_pizero", f"barge-in: VAD decision -> silenced{suffix}",
                fg.barge_in(barge).get("decision_to_silenced", []), "ms",
-               goal_median=40, goal_p99=40, keep_samples=False),
+               goal_median=40, keep_samples=False),
     ]
     details: dict[str, object] = {"pizero_limit": talk.limit, "pizero_underruns": underruns,
                                   "pizero_late_writes": len(gaps)}

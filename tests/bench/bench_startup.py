@@ -88,7 +88,7 @@ def run(reps: int) -> tuple[list[Figure], dict[str, object]]:
                 errors[mode] = str(exc)
                 break
         out.append(figure(f"startup_{mode}", f"start-up to READY=1, {mode} mode", times, "s",
-                          goal_median=1.5, goal_p99=1.5, keep_samples=False,
+                          goal_median=1.5, keep_samples=False,
                           note=f"failed: {errors[mode].splitlines()[0]}" if mode in errors
                           else ""))
     return out, {"startup_errors": errors, "repo": str(REPO)}

@@ -31,7 +31,6 @@ from tests.bench.probe import ProbedHub, Records, now_ns, probe_parts
 log = logging.getLogger("tests.bench.child")
 
 READY_TIMEOUT_S = 30.0
-CPU_SAMPLE_S = 5.0
 
 
 def cpu_seconds() -> float:
@@ -46,10 +45,10 @@ def rss_kb() -> int:
     return 0
 
 
-def run(config_path: Path, seconds: float) -> dict[str, Any]:
+def run(config_path: Path, seconds: float, sample_s: float, record: bool) -> dict[str, Any]:
     started_ns = now_ns()
     config = load_config(config_path).config
-    records = Records()
+    records = Records(enabled=record)
     hub = ProbedHub(config, probe_parts(build_parts(config), records))
     hub.records = records
     stop = threading.Event()
@@ -63,7 +62,7 @@ def run(config_path: Path, seconds: float) -> dict[str, Any]:
         samples.append((ready_ns, cpu_seconds(), rss_kb()))
         deadline = time.monotonic() + seconds
         while not stop.is_set() and time.monotonic() < deadline:
-            stop.wait(min(CPU_SAMPLE_S, max(0.0, deadline - time.monotonic())))
+            stop.wait(min(sample_s, max(0.0, deadline - time.monotonic())))
             samples.append((now_ns(), cpu_seconds(), rss_kb()))
         turns = list(hub.turns)
     finally:
@@ -85,9 +84,13 @@ def main() -> int:
     parser.add_argument("config", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("--seconds", type=float, required=True)
+    parser.add_argument("--sample-s", type=float, default=5.0,
+                        help="how often to sample CPU time and RSS")
+    parser.add_argument("--no-records", action="store_true",
+                        help="keep no per-event stamps (memory runs)")
     args = parser.parse_args()
     setup_logging("WARNING")
-    result = run(args.config, args.seconds)
+    result = run(args.config, args.seconds, args.sample_s, not args.no_records)
     args.out.write_text(json.dumps(result))
     return 0
 

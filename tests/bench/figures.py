@@ -171,9 +171,13 @@ def cpu_per_minute(run: ChildRun, skip_s: float = 10.0) -> tuple[float, list[flo
 
 
 def rss_growth_kb(run: ChildRun, warmup_s: float = 20.0) -> tuple[int, int, int]:
-    """(RSS after warm-up, RSS at the end, growth) in kB, each the median of 3 samples."""
+    """(RSS after warm-up, RSS at the end, growth) in kB, each the median of 3 samples.
+
+    The warm-up is ``warmup_s`` or a quarter of the run, whichever is shorter.
+    """
     samples = run.child["samples"]
-    start_ns = samples[0][0] + warmup_s * 1e9
+    span_s = (samples[-1][0] - samples[0][0]) / 1e9
+    start_ns = samples[0][0] + min(warmup_s, span_s / 4) * 1e9
     kept = [int(s[2]) for s in samples if s[0] >= start_ns]
     if len(kept) < 6:
         raise ValueError(f"the leak run was too short: {len(kept)} RSS samples after warm-up")

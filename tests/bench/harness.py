@@ -54,6 +54,8 @@ class Scenario:
     marks: list[Mark] = field(default_factory=list)
     config: str = ALWAYS_LISTENING  # YAML merged over the realtime test config
     reply: Reply = field(default_factory=Reply)
+    sample_s: float = 5.0  # how often the child samples its CPU time and RSS
+    record: bool = True  # False: no per-event stamps (they would grow the RSS measured)
 
     @property
     def seconds(self) -> float:
@@ -99,7 +101,8 @@ def run_scenario(scenario: Scenario, limit: CpuLimit | None = None) -> ChildRun:
         out, log_path = work / "child.json", work / "child.log"
         infile, outfile = work / "capture.fifo", work / "played.wav"
         argv = [sys.executable, "-m", "tests.bench.child", str(config), str(out),
-                "--seconds", str(scenario.seconds + 30)]
+                "--seconds", str(scenario.seconds + 30), "--sample-s", str(scenario.sample_s),
+                *([] if scenario.record else ["--no-records"])]
         with FifoFeeder(infile, scenario.pcm, RATE, chunk_ms=PERIOD_MS) as feeder, \
                 log_path.open("wb") as log_file, \
                 limited_popen(argv, limit, env=child_env(infile, outfile, server.api_key),

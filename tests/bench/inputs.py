@@ -44,8 +44,8 @@ class InputBuilder:
 
     def say(self, text: str, voice: str, onset_kind: str = "onset") -> None:
         clip = concat(flite(text, voice))
-        start_s = speech_span(clip, ONSET_FLOOR_DB)[0]
-        end_s = speech_span(clip, END_FLOOR_DB)[1]
+        start_s = float(speech_span(clip, ONSET_FLOOR_DB)[0])
+        end_s = float(speech_span(clip, END_FLOOR_DB)[1])
         self.marks.append(Mark(onset_kind, self.ms + start_s * 1000))
         self.marks.append(Mark("end", self.ms + end_s * 1000))
         self.parts.append(clip)
@@ -121,5 +121,5 @@ def rapid_turns(seconds: float, lead_s: float = LEAD_S) -> Scenario:
         index += 1
     reply = Reply(text="Okay.", audio=tone_pcm(300), chunk_ms=100)
     return Scenario(f"rapid-{seconds:.0f}s", builder.pcm(), builder.marks, ALWAYS_LISTENING,
-                    reply)
+                    reply, sample_s=2.0, record=False)
 

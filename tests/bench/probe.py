@@ -53,10 +53,18 @@ class Records:
     states: list[tuple[str, str, int]] = field(default_factory=list)  # state, cause, at
     counters: dict[str, int] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    enabled: bool = True  # off for memory runs: the lists would grow the RSS measured
 
     def add(self, name: str, row: Any) -> None:
+        if not self.enabled:
+            return
         with self.lock:
             getattr(self, name).append(row)
+
+    def count(self, name: str) -> None:
+        """Counters are kept even when stamps are not (a few ints)."""
+        with self.lock:
+            self.counters[name] = self.counters.get(name, 0) + 1
 
     def as_json(self) -> dict[str, Any]:
         with self.lock:
@@ -81,6 +89,7 @@ class ProbedEngine:
                 self.records.add("deltas", (event.response_id, event.item_id,
                                             event.received_at_ns, ms))
             elif isinstance(event, ev.ResponseStarted):
+                self.records.count("responses")
                 self.records.add("responses", (event.response_id, event.received_at_ns))
             emit(event)
 

@@ -34,7 +34,7 @@ from tests.bench import (
     bench_startup,
     bench_wake,
 )
-from tests.bench.harness import REPO, ChildRun
+from tests.bench.harness import REPO
 from tests.bench.report import Figure, markdown, plot
 
 log = logging.getLogger("tests.bench")
@@ -106,19 +106,16 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
     figures: list[Figure] = []
     details: dict[str, Any] = {}
     failures: dict[str, str] = {}
-    realtime_runs: list[ChildRun] = []
 
     def latency() -> Result:
-        out, info = bench_latency.run(bench_latency.LatencyPlan(
+        return bench_latency.run(bench_latency.LatencyPlan(
             profile.turns, profile.pinned_turns, profile.barge_ins))
-        realtime_runs.extend(info.pop("runs"))  # type: ignore[arg-type]
-        return out, info
 
     steps: list[tuple[str, Callable[[], Result]]] = [
         ("latency", latency),
         ("cpu_idle", lambda: bench_cpu.run(profile.idle_s, profile.idle_pinned_s)),
-        ("memory", lambda: bench_memory.run(realtime_runs, profile.memory_turns,
-                                            profile.memory_reps, profile.leak_s)),
+        ("memory", lambda: bench_memory.run(profile.memory_turns, profile.memory_reps,
+                                            profile.leak_s)),
         ("startup", lambda: bench_startup.run(profile.startup_reps)),
         ("wake", lambda: bench_wake.run(profile.wake_models)),
         ("pizero", lambda: bench_pizero.run(profile.pizero_turns, profile.pizero_barge_ins)),

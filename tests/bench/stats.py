@@ -21,8 +21,8 @@ def summarize(values: Sequence[float], digits: int = 2) -> dict[str, float | int
         return {"n": 0}
     return {
         "n": len(values),
-        "median": round(percentile(values, 50), digits),
-        "p99": round(percentile(values, 99), digits),
-        "min": round(min(values), digits),
-        "max": round(max(values), digits),
+        "median": round(float(percentile(values, 50)), digits),
+        "p99": round(float(percentile(values, 99)), digits),
+        "min": round(float(min(values)), digits),
+        "max": round(float(max(values)), digits),
     }
