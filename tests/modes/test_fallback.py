@@ -9,7 +9,7 @@ from pathlib import Path
 from runtime.engine_factory import EngineContext
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import running_hub
-from tests.fakes.openai_script import Reply, ToolCall
+from tests.fakes.openai_script import ChatReply, Reply, ToolCall
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, flite, silence
 from tests.modes.hubmodes import ModeHub
@@ -74,3 +74,36 @@ def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
     assert outputs[0]["item"]["output"] == "Timer set for 2 seconds."
     after = sent[sent.index(outputs[0]) + 1]
     assert after["type"] == "response.create"  # the model answers with the result
+
+
+def test_a_chained_turn_the_provider_fails_is_answered_locally_and_the_next_goes_online(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    fake_openai.script.transcript = "what time is it"
+    fake_openai.script.add_chat_reply(ChatReply(text="Online answer one."))
+    fake_openai.script.add_chat_reply(ChatReply(text="Online answer two."))
+    question = flite("what time is it")
+    pcm = concat(silence(600), question, silence(6000), question, silence(7000), question,
+                 silence(6000)).data
+    context = EngineContext()
+    run = ModeHub(tmp_path, fake_openai, """
+mode: chained
+chained: {stt: {mode: batch}}
+openai: {max_retries: 0}
+fallback: {enabled: true, retry_online_s: 1}
+""", context)
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(1, 20)
+        fake_openai.script.fail_http("/v1/audio/transcriptions", 401, code="invalid_api_key",
+                                     message="Incorrect API key provided")
+        run.wait_answers(2, 25)
+        assert context.link.online is False
+        run.wait_answers(3, 25)
+        assert run.hub.wait_for_state("idle", 10)
+    answers = run.answers()
+    assert answers[0] == "Online answer one."
+    assert OFFLINE_ANSWER.fullmatch(answers[1]), answers
+    assert answers[2] == "Online answer two."
+    assert context.link.online is True
+    transcriptions = [r for r in fake_openai.requests if r.path.endswith("/transcriptions")]
+    assert len(transcriptions) == 3  # the failed turn was tried online first
