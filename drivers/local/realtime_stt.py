@@ -21,6 +21,7 @@ LIVE_RATE = 16000
 _FRAME_SAMPLES = 320  # 20 ms
 _FRAME_NS = 20_000_000
 _PARTIAL_EVERY = 12  # a partial hypothesis about every 240 ms
+_TAIL_NS = 150_000_000  # audio kept after the detected end of speech
 _RING_EXTRA_MS = 1500  # the segmenter confirms speech up to start_ms + min_speech_ms late
 
 
@@ -65,6 +66,7 @@ class _LiveTranscription:
         self._count = 0
         self._decoder: UtteranceDecoder | None = None
         self._audio = bytearray()
+        self._audio_start_ns = 0
         self._shown = ""
         self._frames_since_partial = 0
 
@@ -76,6 +78,7 @@ class _LiveTranscription:
                 self._open(event.at_ns)
                 frames = []  # already part of the ring's backlog
             elif isinstance(event, SpeechEnd) and self._decoder is not None:
+                self._trim_after(event.at_ns + _TAIL_NS)
                 yield from self._close()
         if self._decoder is None:
             return
@@ -99,9 +102,16 @@ class _LiveTranscription:
         self._decoder = self._start()
         self._shown, self._frames_since_partial = "", 0
         since = speech_at_ns - self._pad_ns - _FRAME_NS
-        backlog = b"".join(pcm for pcm, at_ns in self._ring if at_ns > since)
+        backlog_frames = [(pcm, at_ns) for pcm, at_ns in self._ring if at_ns > since]
+        backlog = b"".join(pcm for pcm, _ in backlog_frames)
+        self._audio_start_ns = backlog_frames[0][1] if backlog_frames else speech_at_ns
         self._audio += backlog
         self._decoder.feed(backlog)
+
+    def _trim_after(self, end_ns: int) -> None:
+        """Drop the hangover silence: long silences hurt the final decoding (8 kHz most)."""
+        keep = max(0, (end_ns - self._audio_start_ns) * LIVE_RATE // 1_000_000_000) * 2
+        del self._audio[keep:]
 
     def _partial(self, text: str) -> Iterator[TranscriptionEvent]:
         if text.startswith(self._shown) and len(text) > len(self._shown):

@@ -1,5 +1,9 @@
 """Offline speech-to-text with pocketsphinx (model shipped in its wheel).
 
+Final transcripts always come from decoding the whole utterance at once
+(normalised over itself, so results do not depend on earlier calls); partial
+hypotheses come from a second, incremental pass while the audio arrives.
+
 Modes:
 - ``free``: the en-us language model, any English (WER ~30% on read speech);
 - ``grammar``: a JSGF command grammar (near-exact on in-grammar commands, but
@@ -36,6 +40,7 @@ from speech_api import (
 STT_MODES = ("free", "grammar", "grammar+free")
 DECODER_RATE = 16000
 _FREE, _GRAMMAR = "_default", "grammar"
+SILENCE_RMS = 30.0  # about -60 dBFS: below any real speech, above digital silence
 _BLOCK_BYTES = DECODER_RATE * 2 // 4  # 250 ms per process_raw call: partials 4x a second
 
 
@@ -91,8 +96,10 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
     def transcribe_blocking(
         self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
     ) -> str:
-        *_, last = self.transcribe_stream_blocking(audio, language, prompt)
-        return last
+        self._check_language(language)
+        pcm = self.prepare(audio)
+        with self._decoder() as decoder:
+            return self._final_text(decoder, pcm)
 
     def transcribe_stream_blocking(
         self, audio: AudioChunk, language: str | None = None, prompt: str | None = None
@@ -106,7 +113,8 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
         with self._decoder() as decoder:
             live = _LiveDecoder(decoder, self._first_search)
             yield from self._partials(live, pcm)
-            yield self._final_text(decoder, live, pcm)
+            live.finish()
+            yield self._final_text(decoder, pcm)
 
     def transcribe_realtime_blocking(
         self, chunks: Iterator[AudioChunk], config: RealtimeSessionConfig | None = None
@@ -116,12 +124,18 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
         self._check_language(config.language)
         segmenter_vad = create_vad(self.vad_engine)
         with self._decoder() as decoder:
+
+            def finish(live: UtteranceDecoder, pcm: bytes) -> str:
+                assert isinstance(live, _LiveDecoder)
+                live.finish()
+                return self._final_text(decoder, pcm)
+
             yield from transcribe_live(
                 chunks,
                 config,
                 segmenter_vad,
                 start=lambda: _LiveDecoder(decoder, self._first_search),
-                finish=lambda live, pcm: self._final_text(decoder, live, pcm),
+                finish=finish,
             )
 
     # --- decoding ------------------------------------------------------------------
@@ -143,10 +157,11 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
     def _first_search(self) -> str:
         return _FREE if self.mode == "free" else _GRAMMAR
 
-    def _final_text(self, decoder: Any, live: UtteranceDecoder, pcm: bytes) -> str:
-        """Finish ``live`` (decoding with the first search) and pick the final text."""
-        assert isinstance(live, _LiveDecoder)
-        first = live.finish()
+    def _final_text(self, decoder: Any, pcm: bytes) -> str:
+        """The final transcript: whole-utterance decoding(s), independent of earlier calls."""
+        if _is_silent(pcm):
+            return ""  # recognisers hallucinate short words in digital silence
+        first = self._decode(decoder, self._first_search, pcm)
         if self.mode != "grammar+free":
             return first.text
         free = self._decode(decoder, _FREE, pcm)
@@ -167,10 +182,18 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
                 last = text
                 yield text
 
-    def _decode(self, decoder: Any, search: str, pcm: bytes) -> Hypothesis:
-        live = _LiveDecoder(decoder, search)
-        live.feed(pcm)
-        return live.finish()
+    @staticmethod
+    def _decode(decoder: Any, search: str, pcm: bytes) -> Hypothesis:
+        """Decode a whole utterance at once: cepstral mean normalisation over the
+        utterance itself (no drift from earlier calls, better on 8 kHz audio)."""
+        if not pcm:
+            return Hypothesis("", 0.0, 0)
+        decoder.reinit_feat()  # forget the feature state a live pass leaves behind
+        decoder.activate_search(search)
+        decoder.start_utt()
+        decoder.process_raw(pcm, False, True)
+        decoder.end_utt()
+        return _hypothesis(decoder)
 
     def _check_language(self, language: str | None) -> None:
         if language is not None and language.split("-")[0].lower() != "en":
@@ -232,11 +255,26 @@ class _LiveDecoder:
         if self._open:
             self._decoder.end_utt()
             self._open = False
-        hyp = self._decoder.hyp()
-        frames = int(self._decoder.n_frames())
-        if hyp is None:
-            return Hypothesis("", 0, frames)
-        return Hypothesis(_clean(hyp.hypstr), float(hyp.score), frames)
+        return _hypothesis(self._decoder)
+
+
+def _is_silent(pcm: bytes, floor: float = SILENCE_RMS) -> bool:
+    """True when no 20 ms frame is louder than ``floor`` (RMS in 16-bit units)."""
+    import numpy as np
+
+    samples = np.frombuffer(pcm, dtype="<i2")[: len(pcm) // 640 * 320].astype(np.float32)
+    if samples.size == 0:
+        return True
+    power = np.mean(samples.reshape(-1, 320) ** 2, axis=1)
+    return bool(np.sqrt(power.max()) < floor)
+
+
+def _hypothesis(decoder: Any) -> Hypothesis:
+    hyp = decoder.hyp()
+    frames = int(decoder.n_frames())
+    if hyp is None:
+        return Hypothesis("", 0.0, frames)
+    return Hypothesis(_clean(hyp.hypstr), float(hyp.score), frames)
 
 
 def _clean(text: str) -> str:
