@@ -26,6 +26,7 @@ from actors.conversation import (
 )
 from actors.timer import DeadlineTimer
 from actors.wiring import CONTROLLER, SESSION, Wiring, tell_quietly
+from drivers.button_logic import ButtonEventKind
 
 log = logging.getLogger(__name__)
 
@@ -121,7 +122,7 @@ class ControllerActor(HubActor):
 
 
 def _button_message(kind: str, at_ns: int) -> m.ButtonPressed:
-    return m.ButtonPressed(m.Press[kind], at_ns)
+    return m.ButtonPressed(ButtonEventKind[kind], at_ns)
 
 
 _HANDLED = (

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 
+from drivers.button_logic import ButtonEventKind
 from speech_api import AudioChunk
 from speech_api.events import RealtimeEvent
 
@@ -190,16 +190,8 @@ class FirstAudioWritten:
 # --- button and timers ----------------------------------------------------------------
 
 
-class Press(Enum):
-    """Button gestures the Controller understands (from drivers.gpio.ButtonEventKind)."""
-
-    PRESSED = "pressed"
-    RELEASED = "released"
-    TAP = "tap"
-    DOUBLE_TAP = "double_tap"
-    HOLD_START = "hold_start"
-    HOLD_END = "hold_end"
-    LONG_HOLD = "long_hold"
+# The button gestures the Controller understands are the driver's own kinds.
+Press = ButtonEventKind
 
 
 @dataclass(frozen=True, slots=True)

@@ -84,6 +84,7 @@ class PlaybackActor(HubActor):
         self.played: dict[str, int] = {}  # item id -> ms written to the device
         self.flushed: set[str] = set()  # response ids whose late audio is dropped
         self.earcons = 0
+        self.device_idle = True  # the device played out everything it was given
         self.backoff = Backoff(0.2, 5.0)
         self.retry: DeadlineTimer | None = None
 
@@ -135,7 +136,7 @@ class PlaybackActor(HubActor):
             case m.EndOfReply(response_id=rid):
                 if rid in self.replies:
                     self.replies[rid].ended = True
-                    self._report_played()
+                    self._report_played(idle=self.device_idle)
             case m.FlushPlayback(reason=reason):
                 self._flush(reason)
             case _Written(item_id=item, played_ms=ms, at_ns=at_ns):
@@ -143,6 +144,7 @@ class PlaybackActor(HubActor):
                     self.tell(SESSION, m.FirstAudioWritten(item, at_ns))
                 self.played[item] = max(ms, self.played.get(item, 0))
             case _Idle():
+                self.device_idle = True
                 self._report_played(idle=True)
             case _Reopen():
                 if self.device is None:
@@ -155,6 +157,7 @@ class PlaybackActor(HubActor):
         if self.device is None:
             log.debug("playback device not open; %s dropped", item_id)
             return
+        self.device_idle = False
         self.device.enqueue(chunk, item_id)
 
     def _is_reply_item(self, item_id: str) -> bool:
@@ -165,7 +168,9 @@ class PlaybackActor(HubActor):
         slack = 2 * self.period_ms
         for rid, reply in list(self.replies.items()):
             heard = all(self.played.get(i, 0) >= ms - slack for i, ms in reply.items.items())
-            if reply.ended and (heard or (idle and not reply.items)):
+            # A device that buffers reports the last periods as written, not yet heard;
+            # once it went idle after the reply ended, all of it was heard.
+            if reply.ended and (heard or idle):
                 del self.replies[rid]
                 for item in reply.items:
                     self.played.pop(item, None)
