@@ -27,6 +27,7 @@ PERIOD_US = 10_000  # short periods: a throttled hub waits at most a few ms at a
 class CpuLimit:
     core: int | None = None  # pin to this CPU
     share: float | None = None  # fraction of one core, 0 < share <= 1
+    use_cgroup: bool = True  # False: always the SIGSTOP/SIGCONT duty cycle
 
     def describe(self) -> str:
         parts = []
@@ -103,7 +104,9 @@ def limited_popen(
     """Start ``argv`` under ``limit``; yields the process and how the limit was applied."""
     group: _Cgroup | None = None
     how = "no limit"
-    if limit is not None and limit.share is not None:
+    if limit is not None and limit.share is not None and not limit.use_cgroup:
+        how = "SIGSTOP/SIGCONT duty cycle"
+    elif limit is not None and limit.share is not None:
         try:
             group = _Cgroup(limit.share)
             how = group.kind

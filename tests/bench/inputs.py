@@ -73,7 +73,7 @@ def conversation(turns: int, reply_ms: int = 1400, lead_s: float = LEAD_S) -> Sc
         text, voice = QUESTIONS[index % len(QUESTIONS)]
         builder.say(text, voice)
         # endpoint (0.7 s) + answer arriving at half real time + a margin
-        builder.pause(0.7 + 2 * reply_ms / 1000 + 1.5)
+        builder.pause(0.7 + 2 * reply_ms / 1000 + 1.0)
     return Scenario(f"conversation-{turns}", builder.pcm(), builder.marks, ALWAYS_LISTENING,
                     paced_reply(reply_ms))
 

@@ -1,7 +1,7 @@
 """Run every benchmark; write bench-results.json, bench-results.md and bench-latency.png.
 
-    .venv/bin/python -m tests.bench.run_all            # full run, about 14 minutes
-    .venv/bin/python -m tests.bench.run_all --quick    # smaller samples, about 4 minutes
+    .venv/bin/python -m tests.bench.run_all            # full run, about 13 minutes
+    .venv/bin/python -m tests.bench.run_all --quick    # smaller samples, about 4.5 minutes
 
 Each benchmark runs the real hub in a child process against the fake OpenAI
 server, with real alsa-lib file-plugin devices paced in real time (see
@@ -58,9 +58,9 @@ class Profile:
     pizero_barge_ins: int
 
 
-FULL = Profile(turns=30, pinned_turns=8, barge_ins=12, idle_s=120, idle_pinned_s=45,
-               memory_turns=2, memory_reps=1, leak_s=120, startup_reps=3,
-               wake_models=("okay_nabu", "hey_jarvis", "alexa"), pizero_turns=6,
+FULL = Profile(turns=30, pinned_turns=6, barge_ins=10, idle_s=120, idle_pinned_s=30,
+               memory_turns=1, memory_reps=1, leak_s=90, startup_reps=3,
+               wake_models=("okay_nabu", "hey_jarvis", "alexa"), pizero_turns=5,
                pizero_barge_ins=5)
 QUICK = Profile(turns=5, pinned_turns=2, barge_ins=3, idle_s=20, idle_pinned_s=15,
                 memory_turns=1, memory_reps=1, leak_s=30, startup_reps=1,
@@ -136,6 +136,7 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
             print(f"  {f.label}: {f.summary} [{f.verdict}]", flush=True)
         details[f"seconds_{name}"] = round(time.monotonic() - step_started, 1)
     header["duration"] = f"{(time.monotonic() - started) / 60:.1f} min"
+    header["load average at the end"] = " / ".join(f"{x:.2f}" for x in os.getloadavg())
     results = {"header": header, "figures": [f.as_json() for f in figures],
                "details": details, "failures": failures}
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -155,7 +156,7 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller samples (~4 minutes)")
+    parser.add_argument("--quick", action="store_true", help="smaller samples (~4.5 minutes)")
     parser.add_argument("--out", type=Path, default=Path.cwd(),
                         help="directory for the results (default: the current directory)")
     args = parser.parse_args(argv)
