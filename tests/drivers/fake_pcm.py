@@ -17,26 +17,33 @@ import alsaaudio
 EPIPE = -32
 
 
-class FakeCapturePcm:
+class _FakePcm:
+    """What both fakes share: the granted parameters and the closed flag."""
+
+    def __init__(self, rate: int, channels: int, period: int, periods: int = 4) -> None:
+        self.rate, self.channels, self.period = rate, channels, period
+        self.buffer = period * periods
+        self.closed = False
+
+    def info(self) -> Mapping[str, Any]:
+        return {"rate": self.rate, "channels": self.channels, "period_size": self.period,
+                "buffer_size": self.buffer}
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class FakeCapturePcm(_FakePcm):
     """Returns scripted reads: bytes (a period), "overrun", or "error" (device gone)."""
 
     def __init__(
         self, script: Sequence[bytes | str], rate: int, channels: int, period: int
     ) -> None:
+        super().__init__(rate, channels, period)
         self.script = list(script)
-        self.rate, self.channels, self.period = rate, channels, period
-        self.closed = False
-
-    def info(self) -> Mapping[str, Any]:
-        return {"rate": self.rate, "channels": self.channels, "period_size": self.period,
-                "buffer_size": self.period * 4}
 
     def read(self) -> tuple[int, bytes]:
-        if self.closed:
-            raise alsaaudio.ALSAAudioError("PCM is closed")
-        if not self.script:
-            raise alsaaudio.ALSAAudioError("No such device")
-        step = self.script.pop(0)
+        step = self.script.pop(0) if self.script and not self.closed else "error"
         if step == "overrun":
             return EPIPE, b""
         if step == "error":
@@ -44,74 +51,66 @@ class FakeCapturePcm:
         assert isinstance(step, bytes)
         return len(step) // (2 * self.channels), step
 
-    def write(self, data: bytes) -> int:
-        raise AssertionError("capture PCM written to")
 
-    def avail(self) -> int:
-        return 0
+class DeviceClock:
+    """The fill level of a device buffer that plays ``rate * speed`` frames per second.
 
-    def drop(self) -> None:
-        pass
+    Reusable by any fake playback device (``avail()`` = ``buffer - level()``).
+    Not locked: the owning PCM holds its lock around every call.
+    """
 
-    def close(self) -> None:
-        self.closed = True
+    def __init__(self, rate: int, speed: float = 1.0) -> None:
+        self.frames_per_s = rate * speed
+        self._queued = 0  # frames in the buffer at _since
+        self._since = time.monotonic()
+
+    def level(self) -> int:
+        played = int((time.monotonic() - self._since) * self.frames_per_s)
+        return max(0, self._queued - played)
+
+    def add(self, frames: int) -> None:
+        self._queued, self._since = self.level() + frames, time.monotonic()
+
+    def empty(self) -> None:
+        self._queued, self._since = 0, time.monotonic()
 
 
-class FakePlaybackPcm:
+class FakePlaybackPcm(_FakePcm):
     """A device that plays in real time: ``avail()`` shrinks as you write and recovers
     with the wall clock. ``write_script`` entries ("underrun", "error") apply to the
     next writes in turn; ``None`` entries write normally."""
 
     def __init__(self, rate: int, channels: int, period: int, periods: int = 4,
                  write_script: list[str | None] | None = None) -> None:
-        self.rate, self.channels, self.period = rate, channels, period
-        self.buffer = period * periods
+        super().__init__(rate, channels, period, periods)
         self.write_script = list(write_script or [])
         self.written = bytearray()  # everything the device accepted
         self.drops = 0
         self.heard_at_drop: int | None = None  # frames the listener had heard when dropped
-        self.closed = False
         self._lock = threading.Lock()
-        self._queued = 0  # frames in the device buffer at _since
-        self._since = time.monotonic()
-
-    def info(self) -> Mapping[str, Any]:
-        return {"rate": self.rate, "channels": self.channels, "period_size": self.period,
-                "buffer_size": self.buffer}
-
-    def _level(self) -> int:
-        played = int((time.monotonic() - self._since) * self.rate)
-        return max(0, self._queued - played)
+        self._clock = DeviceClock(rate)
 
     def avail(self) -> int:
         with self._lock:
-            return self.buffer - self._level()
+            return self.buffer - self._clock.level()
 
     def write(self, data: bytes) -> int:
         with self._lock:
-            if self.closed:
-                raise alsaaudio.ALSAAudioError("PCM is closed")
             step = self.write_script.pop(0) if self.write_script else None
-            if step == "error":
+            if self.closed or step == "error":
                 raise alsaaudio.ALSAAudioError("No such device")
             if step == "underrun":
                 return EPIPE
             frames = len(data) // (2 * self.channels)
-            self._queued, self._since = self._level() + frames, time.monotonic()
+            self._clock.add(frames)
             self.written += data
             return frames
-
-    def read(self) -> tuple[int, bytes]:
-        raise AssertionError("playback PCM read from")
 
     def drop(self) -> None:
         with self._lock:
             self.drops += 1
-            self.heard_at_drop = len(self.written) // (2 * self.channels) - self._level()
-            self._queued, self._since = 0, time.monotonic()
-
-    def close(self) -> None:
-        self.closed = True
+            self.heard_at_drop = len(self.written) // (2 * self.channels) - self._clock.level()
+            self._clock.empty()
 
 
 class FakePcmFactory:
