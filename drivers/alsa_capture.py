@@ -20,6 +20,7 @@ from drivers.alsa_pcm import (
     open_checked,
     pcm_kwargs,
     reopen_with_backoff,
+    worth_logging,
 )
 from drivers.backoff import Backoff
 from drivers.resample import StreamResampler, to_mono
@@ -138,8 +139,9 @@ class AlsaCapture:
         returned_at = time.monotonic_ns()
         if frames == EPIPE:
             self.overruns += 1
-            log.warning("%s: capture overrun #%d (audio lost; reading on)", self.device,
-                        self.overruns)
+            if worth_logging(self.overruns):
+                log.warning("%s: capture overrun #%d (audio lost; reading on)", self.device,
+                            self.overruns)
             return
         if frames <= 0 or not data:
             time.sleep(self.period_ms / 4000)  # nothing yet; do not spin

@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 EPIPE = -32  # pyalsaaudio returns -EPIPE for an xrun; the stream is already re-prepared
 
 
+def worth_logging(count: int) -> bool:
+    """Log the first few xruns and then every 100th: a struggling device must not flood."""
+    return count <= 3 or count % 100 == 0
+
+
 class DeviceLostError(Exception):
     """The PCM could not be opened or vanished mid-stream; retrying later may work.
 
@@ -154,3 +159,11 @@ def reopen_with_backoff(
             log.info("%s is open again", what)
         return True
     return False
+
+
+def call_safely(callback: Callable[..., None], *args: object) -> None:
+    """Run a user callback on a driver thread; its bug must not stop the driver."""
+    try:
+        callback(*args)
+    except Exception:
+        log.exception("callback %r failed", callback)

@@ -22,12 +22,14 @@ from drivers.alsa_pcm import (
     PcmFactory,
     PcmLike,
     alsa_error_types,
+    call_safely,
     close_quietly,
     default_pcm_factory,
     explain_alsa_error,
     open_checked,
     pcm_kwargs,
     reopen_with_backoff,
+    worth_logging,
 )
 from drivers.backoff import Backoff
 from drivers.playback_buffer import DeviceLedger, PlaybackQueue
@@ -354,7 +356,8 @@ class AlsaPlayback:
                 if pcm.write(data) != EPIPE:
                     return True
                 self.underruns += 1
-                log.warning("%s: playback underrun #%d", self.device, self.underruns)
+                if worth_logging(self.underruns):
+                    log.warning("%s: playback underrun #%d", self.device, self.underruns)
             return True
         except alsa_error_types() as exc:
             log.warning("playback device %s lost: %s", self.device,
@@ -370,7 +373,7 @@ class AlsaPlayback:
             played = self._ledger.played(buffered)
         for item_id, _frames in parts:
             ms = played.get(item_id, 0) * 1000 // self.device_rate
-            _call_safely(self._on_written, item_id, ms, at_ns)
+            call_safely(self._on_written, item_id, ms, at_ns)
 
     def _idle_or_wait(self, ahead: int) -> None:
         """Nothing queued: once the device has played everything out, report idle."""
@@ -388,12 +391,5 @@ class AlsaPlayback:
                 if not self._stop.is_set():
                     self._cond.wait(max(wait, 0.001))
         if fire and self._on_idle is not None:
-            _call_safely(self._on_idle)
+            call_safely(self._on_idle)
 
-
-def _call_safely(callback: Callable[..., None], *args: object) -> None:
-    """Run a user callback on the writer thread; its bug must not stop playback."""
-    try:
-        callback(*args)
-    except Exception:
-        log.exception("playback callback %r failed", callback)

@@ -98,3 +98,15 @@ def test_device_granting_another_rate_is_resampled() -> None:
 def test_bad_arguments_are_named() -> None:
     with pytest.raises(ValueError, match="channels 1 or 2"):
         AlsaCapture("default", 16000, channels=6)
+
+
+def test_a_storm_of_overruns_is_counted_but_not_logged_every_time(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    data = periods(noise_pcm(16000, 0.02), 320)
+    script: list[bytes | str] = ["overrun"] * 250 + data
+    factory = FakePcmFactory([FakeCapturePcm(script, 16000, 1, 320)])
+    with caplog.at_level(logging.WARNING), AlsaCapture("fake", 16000, pcm_factory=factory) as cap:
+        assert cap.read().data == data[0]
+    assert cap.overruns == 250
+    assert caplog.text.count("capture overrun") == 5  # #1, #2, #3, #100, #200
