@@ -30,12 +30,12 @@ from drivers.button_logic import ButtonEventKind
 
 log = logging.getLogger(__name__)
 
-LED_FOR_STATE = {
-    State.IDLE: "OFF",
-    State.LISTENING: "ON",
-    State.THINKING: "FAST_BLINK",
-    State.SPEAKING: "SLOW_PULSE",
-    State.MUTED: "BREATHE",
+LED_FOR_STATE = {  # drivers.gpio.LedPattern names
+    State.IDLE: "SLOW_PULSE",  # alive
+    State.LISTENING: "ON",  # the microphone is open
+    State.THINKING: "BREATHE",
+    State.SPEAKING: "BREATHE",
+    State.MUTED: "OFF",
     State.OFFLINE: "FAST_BLINK",
 }
 

@@ -38,7 +38,7 @@ from actors.wiring import (
     Wiring,
 )
 from runtime.config import ConfigError, HubConfig, load_config
-from runtime.hub_parts import HubParts, build_parts
+from runtime.hub_parts import HubParts, StatusLight, build_parts
 from runtime.sdnotify import SystemdNotifier
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class Hub:
         self.state_since = time.monotonic()
         self.turns: deque[dict[str, float]] = deque(maxlen=50)
         self.wiring: Wiring | None = None
+        self.led: StatusLight | None = None
         self._opened: set[str] = set()
         self._lock = threading.Lock()
         self._state_changed = threading.Condition(self._lock)
@@ -97,6 +98,7 @@ class Hub:
             device_opened=self._device_opened, state_changed=self._on_state,
             turn_timed=self._on_turn, fatal=self._on_fatal))
         self.wiring = wiring
+        self.led = self.parts.led()
         factories = self._factories(wiring, self.config, self.parts)
         wiring.peers.set(SUPERVISOR, Supervisor.start(wiring, factories, self.policy))
         for role in START_ORDER:
@@ -111,7 +113,7 @@ class Hub:
                    parts: HubParts) -> dict[str, ActorFactory]:
         captured = AudioMailbox(max_chunks=100)  # ~2 s of 20 ms chunks
         to_session = AudioMailbox(max_chunks=500)
-        led = parts.led.set if parts.led is not None else None
+        led = self.led.set if self.led is not None else None
         return {
             PLAYBACK: lambda: PlaybackActor.start(
                 wiring, parts.playback, parts.earcon, config.audio.playback.period_ms),
@@ -137,8 +139,9 @@ class Hub:
             wiring.peers.set(role, None)
             if ref is not None:
                 _stop_actor(role, ref)
-        if self.parts.led is not None:
-            self.parts.led.close()
+        if self.led is not None:
+            self.led.close()
+            self.led = None
         self.ready.clear()
         self._opened.clear()
         log.info("hub stopped in %.0f ms", (time.monotonic() - started) * 1000)

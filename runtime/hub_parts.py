@@ -33,7 +33,7 @@ class HubParts:
     wake: Callable[[], WakeWord | None]
     earcon: EarconRenderer
     button: ButtonFactory | None
-    led: StatusLight | None
+    led: Callable[[], StatusLight | None]  # opened by the hub at start, closed at stop
     settings: ConversationSettings
 
 
@@ -65,7 +65,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         wake=lambda: wake_word(config),
         earcon=earcon,
         button=button_factory(config),
-        led=status_led(config) if open_led else None,
+        led=(lambda: status_led(config)) if open_led else (lambda: None),
         settings=conversation_settings(
             config, earcon_ms=int(wake_chunk.duration_ms or 0) if wake_chunk else 0),
     )

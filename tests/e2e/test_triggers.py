@@ -65,16 +65,21 @@ def test_push_to_talk_hold_speak_release(
     fake_openai.script.add_reply(Reply(text="hi", audio=tone_pcm(500)))
     words = speech("Turn on the kitchen lights please.")
     spoken_s = (words.duration_ms or 0) / 1000
-    hub = Hub(load(write_config(tmp_path, fake_openai, BUTTON)))
+    config = BUTTON.replace("feedback: {earcons: true}",
+                            "feedback: {earcons: true, led: true, led_pin: 27}")
+    hub = Hub(load(write_config(tmp_path, fake_openai, config)))
     with running_hub(hub, alsa_files, concat(silence(1000), words, silence(10000)).data) as feed:
         at(feed, 0.4)
         press(mock_pins)
         assert hub.wait_for_state("listening", 2), "holding did not start listening"
+        time.sleep(0.05)
+        assert mock_pins.pin(27).state == 1, "the LED is not on while listening"
         at(feed, 1.0 + spoken_s + 0.2)
         assert hub.state == "listening", "the turn ended while the button was held"
         release(mock_pins)
         assert hub.wait_for_state("thinking", 2), "releasing did not commit"
         assert hub.wait_for_state("idle", 10)
+    assert mock_pins.pin(27).state == 0, "the LED was left on after the hub stopped"
     transitions = [r.getMessage() for r in caplog.records if r.name == "actors.conversation"]
     assert any("IDLE -> LISTENING (button held)" in t for t in transitions)
     assert any("LISTENING -> THINKING (button released)" in t for t in transitions)
