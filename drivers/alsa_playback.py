@@ -335,6 +335,8 @@ class AlsaPlayback:
                 data, parts = self._queue.pop(self._period_frames)
             if not data or self._pcm is None:
                 return None
+            if self._device_fills and self._playing and self._device_buffered() == 0:
+                self._count_underrun()  # the device ran dry while we were playing
             if not self._write(self._pcm, data):
                 return None
             written_at = time.monotonic_ns()
@@ -350,21 +352,33 @@ class AlsaPlayback:
         return parts, buffered, written_at
 
     def _write(self, pcm: PcmLike, data: bytes) -> bool:
-        """One write, retried once after an underrun; False if the device is gone."""
-        try:
-            for _attempt in range(2):
+        """One write, retried once after an underrun; False if the device is gone.
+
+        pyalsaaudio recovers from most underruns inside ``write`` (so we also count a
+        device found empty mid-stream, see :meth:`_write_period`); older versions
+        return -EPIPE, and a failed recovery raises "Broken pipe": all are underruns.
+        """
+        for _attempt in range(2):
+            try:
                 if pcm.write(data) != EPIPE:
                     return True
-                self.underruns += 1
-                if worth_logging(self.underruns):
-                    log.warning("%s: playback underrun #%d", self.device, self.underruns)
-            return True
-        except alsa_error_types() as exc:
-            log.warning("playback device %s lost: %s", self.device,
-                        explain_alsa_error(self.device, exc))
-            self._pcm = None
-            close_quietly(pcm)
-            return False
+            except alsa_error_types() as exc:
+                if "Broken pipe" not in str(exc):
+                    return self._lost(pcm, exc)
+            self._count_underrun()
+        return True
+
+    def _count_underrun(self) -> None:
+        self.underruns += 1
+        if worth_logging(self.underruns):
+            log.warning("%s: playback underrun #%d", self.device, self.underruns)
+
+    def _lost(self, pcm: PcmLike, exc: BaseException) -> bool:
+        log.warning("playback device %s lost: %s", self.device,
+                    explain_alsa_error(self.device, exc))
+        self._pcm = None
+        close_quietly(pcm)
+        return False
 
     def _report_written(self, parts: list[tuple[str, int]], buffered: int, at_ns: int) -> None:
         if self._on_written is None:

@@ -77,8 +77,10 @@ class DeviceClock:
 
 class FakePlaybackPcm(_FakePcm):
     """A device that plays in real time: ``avail()`` shrinks as you write and recovers
-    with the wall clock. ``write_script`` entries ("underrun", "error") apply to the
-    next writes in turn; ``None`` entries write normally."""
+    with the wall clock. ``write_script`` entries ("underrun": returns -EPIPE,
+    "broken": raises "Broken pipe", "stall": the caller comes back after the buffer ran dry,
+    "error": device gone) apply to the next writes in
+    turn; ``None`` entries write normally."""
 
     def __init__(self, rate: int, channels: int, period: int, periods: int = 4,
                  write_script: list[str | None] | None = None) -> None:
@@ -101,10 +103,14 @@ class FakePlaybackPcm(_FakePcm):
                 raise alsaaudio.ALSAAudioError("No such device")
             if step == "underrun":
                 return EPIPE
+            if step == "broken":  # pyalsaaudio's failed in-place underrun recovery
+                raise alsaaudio.ALSAAudioError("Broken pipe [default]")
             frames = len(data) // (2 * self.channels)
             self._clock.add(frames)
             self.written += data
-            return frames
+        if step == "stall":  # the writer is then descheduled for longer than the buffer
+            time.sleep(self.buffer / self.rate + 0.05)
+        return frames
 
     def drop(self) -> None:
         with self._lock:

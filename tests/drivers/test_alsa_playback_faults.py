@@ -16,7 +16,7 @@ from tests.drivers.fake_pcm import FakePcmFactory, FakePlaybackPcm
 
 
 def test_underruns_are_counted_and_survived(caplog: pytest.LogCaptureFixture) -> None:
-    pcm = FakePlaybackPcm(16000, 1, 320, write_script=[None, "underrun", None, "underrun"])
+    pcm = FakePlaybackPcm(16000, 1, 320, write_script=[None, "underrun", None, "broken"])
     audio = noise_pcm(16000, 0.2)
     with caplog.at_level(logging.WARNING), AlsaPlayback(
         "fake", 16000, pcm_factory=FakePcmFactory([pcm])
@@ -26,6 +26,17 @@ def test_underruns_are_counted_and_survived(caplog: pytest.LogCaptureFixture) ->
     assert play.underruns == 2
     assert bytes(pcm.written) == audio  # each period rejected by an xrun was written again
     assert "underrun #2" in caplog.text
+
+
+def test_a_device_that_ran_dry_mid_stream_counts_as_an_underrun() -> None:
+    # pyalsaaudio recovers underruns inside write(); the driver notices the empty device.
+    pcm = FakePlaybackPcm(16000, 1, 320, write_script=[None, None, "stall"])
+    audio = noise_pcm(16000, 0.2)
+    with AlsaPlayback("fake", 16000, pcm_factory=FakePcmFactory([pcm])) as play:
+        play.enqueue(AudioChunk.pcm(audio, 16000), "x")
+        assert play.drain(timeout=5)
+    assert play.underruns == 1
+    assert bytes(pcm.written) == audio
 
 
 def test_device_lost_mid_stream_reopens_with_backoff_and_resumes(
