@@ -13,17 +13,17 @@ from __future__ import annotations
 
 import json
 import logging
-import queue
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 from actors.engine import Emit
 from actors.engines.history import ConversationHistory, Message
-from actors.engines.local import NOT_HEARD, TurnAudio
+from actors.engines.local import NOT_HEARD
 from actors.engines.sentences import SentenceStream
 from actors.engines.speaker import Reply, ReplyCancelledError, ReplyFactory
 from actors.engines.transcribers import TurnTranscriber
+from actors.engines.worker import WorkerEngine
 from drivers.local.skills import SkillRegistry
 from drivers.openai.chat import ChatDone, ChatEvent, TextDelta, ToolCallRequest
 from speech_api import AudioChunk, BlockingTextToSpeechClient, SpeechAPIError
@@ -33,7 +33,6 @@ from speech_api.events import InputTranscript, ProviderError, ResponseDone, Sess
 log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
-JOIN_TIMEOUT_S = 5.0
 
 
 class ChatStreamLike(Protocol):
@@ -47,7 +46,9 @@ class ChatLike(Protocol):
                tools: Sequence[dict[str, Any]] | None = None) -> Any: ...
 
 
-class ChainedEngine:
+class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
+    thread_name = "chained-engine"
+
     def __init__(
         self,
         transcriber: TurnTranscriber,
@@ -59,19 +60,16 @@ class ChainedEngine:
         skills: SkillRegistry | None = None,
         language: str | None = None,
     ) -> None:
-        self.transcriber = transcriber
+        super().__init__(transcriber)
+        self.stt = transcriber
         self.chat = chat
         self.tts = tts
         self.history = history
         self.instructions = instructions
         self.skills = skills
         self.language = language
-        self.turn = TurnAudio()
         self.replies = ReplyFactory("chained")
         self.tool_calls: list[tuple[str, str, str]] = []  # (tool, arguments, result)
-        self._jobs: queue.Queue[tuple[AudioChunk, ...] | None] = queue.Queue()
-        self._emit: Emit | None = None
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._stream: ChatStreamLike | None = None
         self._turns = 0
@@ -79,27 +77,11 @@ class ChainedEngine:
     # --- ConversationEngine ---------------------------------------------------------
 
     def start(self, emit: Emit) -> None:
-        self._emit = emit
-        self._thread = threading.Thread(target=self._run, name="chained-engine", daemon=True)
-        self._thread.start()
+        self.start_worker(emit)
         emit(SessionReady())  # connections are made per request
 
-    def send_audio(self, chunk: AudioChunk) -> None:
-        self.turn.add(chunk)
-        try:
-            self.transcriber.feed(chunk)
-        except SpeechAPIError as exc:
-            log.warning("live transcription: sending audio failed: %s", exc)
-
     def end_turn(self) -> None:
-        self._jobs.put(self.turn.take())
-
-    def cancel_turn(self) -> None:
-        self.turn.clear()
-        try:
-            self.transcriber.reset()
-        except SpeechAPIError as exc:
-            log.warning("live transcription: clearing the turn failed: %s", exc)
+        self.submit(self.turn.take())
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         if cancel_response:
@@ -114,31 +96,18 @@ class ChainedEngine:
 
     def close(self) -> None:
         self.interrupt(True, ())
-        self._jobs.put(None)
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.error("chained engine thread did not stop within %.0f s", JOIN_TIMEOUT_S)
-        self.transcriber.close()
+        self.stop_worker()
+        self.stt.close()
 
     # --- one turn -------------------------------------------------------------------
 
-    def _run(self) -> None:
-        while (chunks := self._jobs.get()) is not None:
-            try:
-                self._answer(chunks)
-            except Exception:  # one bad turn must not end the mode
-                log.exception("chained engine: a turn failed")
-
-    def _answer(self, chunks: tuple[AudioChunk, ...]) -> None:
-        assert self._emit is not None
-        emit = self._emit
+    def handle(self, chunks: tuple[AudioChunk, ...]) -> None:
+        emit = self.emit
         self._turns += 1
         item_id = f"chained-in-{self._turns}"
         reply = self.replies.start(emit)
         try:
-            text = self.transcriber.transcribe(
+            text = self.stt.transcribe(
                 chunks, lambda partial: emit(InputTranscript(item_id=item_id, text=partial,
                                                              is_final=False)))
             reply.check()
@@ -221,9 +190,8 @@ class ChainedEngine:
         # never fatal: the next turn is a new request (the fallback decides about outages)
         code = exc.code if isinstance(exc, APIError) else None
         log.warning("chained turn failed: %s", exc)
-        assert self._emit is not None
-        self._emit(ProviderError(message=str(exc), code=code, fatal=False))
+        self.emit(ProviderError(message=str(exc), code=code, fatal=False))
         if reply.started:
             reply.done("failed")
         else:
-            self._emit(ResponseDone(response_id=reply.response_id, status="failed"))
+            self.emit(ResponseDone(response_id=reply.response_id, status="failed"))

@@ -10,8 +10,6 @@ hub's announcer: timers ring through :meth:`announce` in every mode.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -23,6 +21,7 @@ from actors.engines.speaker import (
     earcon_at,
     no_earcons,
 )
+from actors.engines.worker import WorkerEngine
 from drivers.local.skills import SkillRegistry
 from speech_api import (
     AudioChunk,
@@ -39,8 +38,6 @@ UNKNOWN_REQUEST = (
     "Sorry, offline I can only tell the time and date, set timers, and change the volume."
 )
 NOT_HEARD = "Sorry, I did not catch that."
-MAX_TURN_MS = 120_000  # a longer turn keeps only its end
-JOIN_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,37 +52,10 @@ class _Announce:
     earcon: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class _Stop:
-    pass
-
-
-class TurnAudio:
-    """The user audio of the turn in progress, bounded to its last ``MAX_TURN_MS``."""
-
-    def __init__(self) -> None:
-        self._chunks: list[AudioChunk] = []
-        self._ms = 0.0
-        self._lock = threading.Lock()
-
-    def add(self, chunk: AudioChunk) -> None:
-        with self._lock:
-            self._chunks.append(chunk)
-            self._ms += chunk.duration_ms or 0.0
-            while len(self._chunks) > 1 and self._ms > MAX_TURN_MS:
-                self._ms -= self._chunks.pop(0).duration_ms or 0.0
-
-    def take(self) -> tuple[AudioChunk, ...]:
-        with self._lock:
-            chunks, self._chunks, self._ms = tuple(self._chunks), [], 0.0
-            return chunks
-
-    def clear(self) -> None:
-        self.take()
-
-
-class LocalEngine:
+class LocalEngine(WorkerEngine["_Turn | _Announce"]):
     """Offline conversation engine; ``skills`` is owned (and closed) by the caller."""
+
+    thread_name = "local-engine"
 
     def __init__(
         self,
@@ -96,30 +66,22 @@ class LocalEngine:
         render_earcon: EarconRenderer = no_earcons,
         unknown_request: str = UNKNOWN_REQUEST,
     ) -> None:
+        super().__init__()
         self.stt = stt
         self.tts = tts
         self.skills = skills
         self.render_earcon = render_earcon
         self.unknown_request = unknown_request
-        self.turn = TurnAudio()
         self.replies = ReplyFactory("local")
         self.last_answer: str | None = None
         self.last_transcript: str | None = None
-        self._jobs: queue.Queue[_Turn | _Announce | _Stop] = queue.Queue()
-        self._emit: Emit | None = None
-        self._thread: threading.Thread | None = None
         self._turns = 0
 
     # --- ConversationEngine ---------------------------------------------------------
 
     def start(self, emit: Emit) -> None:
-        self._emit = emit
-        self._thread = threading.Thread(target=self._run, name="local-engine", daemon=True)
-        self._thread.start()
+        self.start_worker(emit)
         emit(SessionReady())
-
-    def send_audio(self, chunk: AudioChunk) -> None:
-        self.turn.add(chunk)
 
     def end_turn(self) -> None:
         self.answer_turn()
@@ -130,10 +92,7 @@ class LocalEngine:
 
     def answer_audio(self, chunks: Sequence[AudioChunk], preface: str = "") -> None:
         """Answer this user audio (e.g. a turn the online provider failed to answer)."""
-        self._jobs.put(_Turn(tuple(chunks), preface))
-
-    def cancel_turn(self) -> None:
-        self.turn.clear()
+        self.submit(_Turn(tuple(chunks), preface))
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         if cancel_response:
@@ -144,39 +103,26 @@ class LocalEngine:
 
     def announce(self, text: str, earcon: str | None = None) -> None:
         """Say ``text`` (after ``earcon``) as a reply of its own, after any answer in progress."""
-        self._jobs.put(_Announce(text, earcon))
+        self.submit(_Announce(text, earcon))
 
     def close(self) -> None:
         self.replies.interrupt()
-        self._jobs.put(_Stop())
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.error("local engine thread did not stop within %.0f s", JOIN_TIMEOUT_S)
+        self.stop_worker()
 
     # --- the worker -----------------------------------------------------------------
 
-    def _run(self) -> None:
-        while True:
-            job = self._jobs.get()
-            try:
-                match job:
-                    case _Stop():
-                        return
-                    case _Turn(chunks=chunks, preface=preface):
-                        self._answer(chunks, preface)
-                    case _Announce(text=text, earcon=earcon):
-                        self.speak(text, earcon)
-            except Exception:  # one bad turn must not end local mode
-                log.exception("local engine: %s failed", type(job).__name__)
+    def handle(self, job: _Turn | _Announce) -> None:
+        match job:
+            case _Turn(chunks=chunks, preface=preface):
+                self._answer(chunks, preface)
+            case _Announce(text=text, earcon=earcon):
+                self.speak(text, earcon)
 
     def _answer(self, chunks: tuple[AudioChunk, ...], preface: str) -> None:
         self._turns += 1
         text = self._transcribe(chunks)
         self.last_transcript = text
-        assert self._emit is not None
-        self._emit(InputTranscript(item_id=f"local-in-{self._turns}", text=text, is_final=True))
+        self.emit(InputTranscript(item_id=f"local-in-{self._turns}", text=text, is_final=True))
         result = self.skills.handle_utterance(text) if text else None
         if result is not None:
             log.info("local skill %s answered", result.skill)
@@ -196,8 +142,7 @@ class LocalEngine:
 
     def speak(self, text: str, earcon: str | None = None) -> None:
         """Synthesise ``text`` and emit it as one reply (runs on the caller's thread)."""
-        assert self._emit is not None, "start() the engine first"
-        reply = self.replies.start(self._emit)
+        reply = self.replies.start(self.emit)
         self.last_answer = text
         try:
             reply.text(text)

@@ -10,7 +10,6 @@ that carries no audio, so the conversation goes back to listening or idle.
 from __future__ import annotations
 
 import logging
-import queue
 import shlex
 import subprocess
 import threading
@@ -19,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actors.engine import Emit
-from actors.engines.local import TurnAudio
 from actors.engines.speaker import ReplyFactory
 from actors.engines.transcribers import LiveTranscriber
+from actors.engines.worker import WorkerEngine
 from drivers.backoff import Backoff
 from speech_api import AudioChunk, SpeechAPIError
 from speech_api.events import ConnectionLost, InputTranscript, ProviderError, SessionReady
@@ -29,7 +28,6 @@ from speech_api.events import ConnectionLost, InputTranscript, ProviderError, Se
 log = logging.getLogger(__name__)
 
 HOOK_TIMEOUT_S = 10.0
-JOIN_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,42 +67,25 @@ class TranscriptOutputs:
                         done.stderr.strip()[-300:])
 
 
-class TranscribeEngine:
+class TranscribeEngine(WorkerEngine[tuple[AudioChunk, ...]]):
+    thread_name = "transcribe-engine"
+
     def __init__(self, transcriber: LiveTranscriber, outputs: TranscriptOutputs,
                  backoff: Backoff | None = None) -> None:
-        self.transcriber = transcriber
+        super().__init__(transcriber)
+        self.live = transcriber
         self.outputs = outputs
         self.backoff = backoff or Backoff(0.5, 30.0)
-        self.turn = TurnAudio()
         self.replies = ReplyFactory("transcribe")
         self.finals: list[str] = []
-        self._jobs: queue.Queue[tuple[AudioChunk, ...] | None] = queue.Queue()
         self._stop = threading.Event()
-        self._emit: Emit | None = None
-        self._thread: threading.Thread | None = None
         self._turns = 0
 
     def start(self, emit: Emit) -> None:
-        self._emit = emit
-        self._thread = threading.Thread(target=self._run, name="transcribe-engine", daemon=True)
-        self._thread.start()
-
-    def send_audio(self, chunk: AudioChunk) -> None:
-        self.turn.add(chunk)
-        try:
-            self.transcriber.feed(chunk)
-        except SpeechAPIError as exc:
-            log.warning("transcription: sending audio failed: %s", exc)
+        self.start_worker(emit)
 
     def end_turn(self) -> None:
-        self._jobs.put(self.turn.take())
-
-    def cancel_turn(self) -> None:
-        self.turn.clear()
-        try:
-            self.transcriber.reset()
-        except SpeechAPIError as exc:
-            log.warning("transcription: clearing the turn failed: %s", exc)
+        self.submit(self.turn.take())
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         return None  # nothing is spoken in this mode
@@ -114,24 +95,20 @@ class TranscribeEngine:
 
     def close(self) -> None:
         self._stop.set()
-        self._jobs.put(None)
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT_S)
-            if thread.is_alive():
-                log.error("transcribe engine thread did not stop within %.0f s", JOIN_TIMEOUT_S)
-        self.transcriber.close()
+        self.stop_worker()
+        self.live.close()
 
-    def _run(self) -> None:
-        assert self._emit is not None
-        self._connect(self._emit)
-        while (chunks := self._jobs.get()) is not None:
-            self._transcribe(chunks, self._emit)
+    def run_worker(self) -> None:
+        self._connect(self.emit)  # before the first turn
+        super().run_worker()
+
+    def handle(self, chunks: tuple[AudioChunk, ...]) -> None:
+        self._transcribe(chunks, self.emit)
 
     def _connect(self, emit: Emit) -> None:
         while not self._stop.is_set():
             try:
-                self.transcriber.connect()
+                self.live.connect()
             except SpeechAPIError as exc:
                 delay = self.backoff.next_delay()
                 log.warning("transcription session: connecting failed (%s); retrying in "
@@ -148,7 +125,7 @@ class TranscribeEngine:
         item_id = f"transcribe-in-{self._turns}"
         reply = self.replies.start(emit)
         try:
-            text = self.transcriber.transcribe(
+            text = self.live.transcribe(
                 chunks, lambda partial: emit(InputTranscript(item_id=item_id, text=partial,
                                                              is_final=False)))
         except SpeechAPIError as exc:

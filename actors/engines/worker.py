@@ -1,0 +1,112 @@
+"""What the engines that answer on one worker thread share.
+
+The user audio of the turn in progress (bounded), an optional live transcriber
+that hears it while it is spoken, a queue of jobs (turns, announcements) done in
+order on one thread, and that thread's life: started with the engine, stopped
+and joined by ``close``. A failing job is logged and the next one still runs.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from typing import Generic, TypeVar
+
+from actors.engine import Emit
+from actors.engines.transcribers import TurnTranscriber
+from speech_api import AudioChunk, SpeechAPIError
+
+log = logging.getLogger(__name__)
+
+MAX_TURN_MS = 120_000  # a longer turn keeps only its end
+JOIN_TIMEOUT_S = 5.0
+JobT = TypeVar("JobT")
+
+
+class TurnAudio:
+    """The user audio of the turn in progress, bounded to its last ``MAX_TURN_MS``."""
+
+    def __init__(self) -> None:
+        self._chunks: list[AudioChunk] = []
+        self._ms = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, chunk: AudioChunk) -> None:
+        with self._lock:
+            self._chunks.append(chunk)
+            self._ms += chunk.duration_ms or 0.0
+            while len(self._chunks) > 1 and self._ms > MAX_TURN_MS:
+                self._ms -= self._chunks.pop(0).duration_ms or 0.0
+
+    def take(self) -> tuple[AudioChunk, ...]:
+        with self._lock:
+            chunks, self._chunks, self._ms = tuple(self._chunks), [], 0.0
+            return chunks
+
+    def clear(self) -> None:
+        self.take()
+
+
+class WorkerEngine(Generic[JobT]):
+    """Base of the local, chained and transcribe engines; subclasses implement ``handle``."""
+
+    thread_name = "engine-worker"
+
+    def __init__(self, transcriber: TurnTranscriber | None = None) -> None:
+        self.turn = TurnAudio()
+        self.transcriber = transcriber
+        self._jobs: queue.Queue[JobT | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._emit: Emit | None = None
+
+    @property
+    def emit(self) -> Emit:
+        assert self._emit is not None, "start() the engine first"
+        return self._emit
+
+    def start_worker(self, emit: Emit) -> None:
+        self._emit = emit
+        self._thread = threading.Thread(target=self.run_worker, name=self.thread_name,
+                                        daemon=True)
+        self._thread.start()
+
+    def submit(self, job: JobT) -> None:
+        self._jobs.put(job)
+
+    def run_worker(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                self.handle(job)
+            except Exception:  # one bad job must not end the mode
+                log.exception("%s: %s failed", self.thread_name, type(job).__name__)
+
+    def handle(self, job: JobT) -> None:
+        raise NotImplementedError
+
+    def stop_worker(self) -> None:
+        self._jobs.put(None)
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(JOIN_TIMEOUT_S)
+            if thread.is_alive():
+                log.error("%s thread did not stop within %.0f s", self.thread_name,
+                          JOIN_TIMEOUT_S)
+
+    # --- the turn's audio (ConversationEngine methods) ------------------------------
+
+    def send_audio(self, chunk: AudioChunk) -> None:
+        self.turn.add(chunk)
+        if self.transcriber is not None:
+            try:
+                self.transcriber.feed(chunk)
+            except SpeechAPIError as exc:
+                log.warning("live transcription: sending audio failed: %s", exc)
+
+    def cancel_turn(self) -> None:
+        self.turn.clear()
+        if self.transcriber is not None:
+            try:
+                self.transcriber.reset()
+            except SpeechAPIError as exc:
+                log.warning("live transcription: clearing the turn failed: %s", exc)
