@@ -107,9 +107,7 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         item_id = f"chained-in-{self._turns}"
         reply = self.replies.start(emit)
         try:
-            text = self.stt.transcribe(
-                chunks, lambda partial: emit(InputTranscript(item_id=item_id, text=partial,
-                                                             is_final=False)))
+            text = self.hear(self.stt, chunks, item_id)
             reply.check()
             emit(InputTranscript(item_id=item_id, text=text, is_final=True))
             if not text:

@@ -125,9 +125,7 @@ class TranscribeEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         item_id = f"transcribe-in-{self._turns}"
         reply = self.replies.start(emit)
         try:
-            text = self.live.transcribe(
-                chunks, lambda partial: emit(InputTranscript(item_id=item_id, text=partial,
-                                                             is_final=False)))
+            text = self.hear(self.live, chunks, item_id)
         except SpeechAPIError as exc:
             log.warning("transcription failed: %s", exc)
             emit(ProviderError(message=str(exc), fatal=False))

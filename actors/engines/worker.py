@@ -16,6 +16,7 @@ from typing import Generic, TypeVar
 from actors.engine import Emit
 from actors.engines.transcribers import TurnTranscriber
 from speech_api import AudioChunk, SpeechAPIError
+from speech_api.events import InputTranscript
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,15 @@ class WorkerEngine(Generic[JobT]):
             if thread.is_alive():
                 log.error("%s thread did not stop within %.0f s", self.thread_name,
                           JOIN_TIMEOUT_S)
+
+    def hear(self, stt: TurnTranscriber, chunks: tuple[AudioChunk, ...], item_id: str) -> str:
+        """The turn's transcript (blocking); partial transcripts are emitted as they come."""
+        emit = self.emit
+
+        def partial(text: str) -> None:
+            emit(InputTranscript(item_id=item_id, text=text, is_final=False))
+
+        return stt.transcribe(chunks, partial)
 
     # --- the turn's audio (ConversationEngine methods) ------------------------------
 

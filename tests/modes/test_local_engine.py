@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from actors.engines.local import LocalEngine
 from speech_api import AudioChunk
 from speech_api import events as ev
 from tests.modes.modetest import (
@@ -15,18 +16,25 @@ from tests.modes.modetest import (
 )
 
 
-def test_a_spoken_question_is_answered_with_the_events_of_an_online_provider() -> None:
+def ask(*questions: str) -> tuple[Events, LocalEngine]:
+    """Each question (empty: a turn with no audio) asked in turn; waits for every answer."""
     events = Events()
     with skills_at_fixed_time() as skills:
         engine = local_engine(skills)
         engine.start(events)
         try:
-            for chunk in utterance("what time is it"):
-                engine.send_audio(chunk)
-            engine.end_turn()
-            events.wait(events.done(), 30, "the answer")
+            for question in questions:
+                for chunk in utterance(question) if question else ():
+                    engine.send_audio(chunk)
+                engine.end_turn()
+            events.wait(events.done(len(questions)), 30, "the answers")
         finally:
             engine.close()
+    return events, engine
+
+
+def test_a_spoken_question_is_answered_with_the_events_of_an_online_provider() -> None:
+    events, engine = ask("what time is it")
     kinds = [type(e) for e in events.items]
     assert kinds[0] is ev.SessionReady
     assert kinds.index(ev.InputTranscript) < kinds.index(ev.ResponseStarted) \
@@ -43,18 +51,7 @@ def test_a_spoken_question_is_answered_with_the_events_of_an_online_provider() -
 
 
 def test_an_unknown_request_gets_the_offline_apology_and_silence_is_not_a_question() -> None:
-    events = Events()
-    with skills_at_fixed_time() as skills:
-        engine = local_engine(skills)
-        engine.start(events)
-        try:
-            for chunk in utterance("tell me a joke about penguins"):
-                engine.send_audio(chunk)
-            engine.end_turn()
-            engine.end_turn()  # nothing was said in this one
-            events.wait(events.done(2), 30, "both answers")
-        finally:
-            engine.close()
+    events, _ = ask("tell me a joke about penguins", "")
     first, second = (e for e in events.of(ev.ResponseDone) if isinstance(e, ev.ResponseDone))
     assert first.transcript.startswith("Sorry, offline I can only tell the time")
     assert second.transcript == "Sorry, I did not catch that."
