@@ -60,10 +60,25 @@ def config_text(base_url: str, status_socket: Path) -> str:
     """)
 
 
-def load_chaos_config(tmp_path: Path, server: FakeOpenAIServer) -> HubConfig:
+def load_chaos_config(tmp_path: Path, base_url: str) -> HubConfig:
     path = tmp_path / "maigic.yaml"
-    path.write_text(config_text(server.base_url, tmp_path / "status.sock"))
+    path.write_text(config_text(base_url, tmp_path / "status.sock"))
     return load_config(path).config
+
+
+def build_hub(config: HubConfig, mic: Mic, speaker: Speaker) -> WatchedHub:
+    """The hub of ``config`` with its ALSA drivers opening ``mic`` and ``speaker``."""
+    cap, out = config.audio.capture, config.audio.playback
+    parts = replace(
+        build_parts(config),
+        capture=lambda: AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms,
+                                    pcm_factory=mic),
+        playback=lambda on_written, on_idle: AlsaPlayback(
+            out.device, out.sample_rate, out.channels, out.period_ms,
+            max_buffer_ms=out.buffer_ms, pcm_factory=speaker,
+            on_written=on_written, on_idle=on_idle),
+    )
+    return WatchedHub(config, parts)
 
 
 class WatchedHub(Hub):
@@ -175,18 +190,7 @@ class ChaosRig:
         self.speaker = Speaker(speed=speed)
         self.question = concat(silence(200), flite(question), silence(1200)).data
         server.script.default_reply = Reply(text="ok", audio=tone_pcm(300))
-        config = load_chaos_config(tmp_path, server)
-        cap, out = config.audio.capture, config.audio.playback
-        parts = replace(
-            build_parts(config),
-            capture=lambda: AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms,
-                                        pcm_factory=self.mic),
-            playback=lambda on_written, on_idle: AlsaPlayback(
-                out.device, out.sample_rate, out.channels, out.period_ms,
-                max_buffer_ms=out.buffer_ms, pcm_factory=self.speaker,
-                on_written=on_written, on_idle=on_idle),
-        )
-        self.hub = WatchedHub(config, parts)
+        self.hub = build_hub(load_chaos_config(tmp_path, server.base_url), self.mic, self.speaker)
         self.log = EventCounter()
         self.watchdog = Watchdog(self.hub)
         self._timers: list[threading.Timer] = []
