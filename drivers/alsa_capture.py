@@ -17,8 +17,7 @@ from drivers.alsa_pcm import (
     close_quietly,
     default_pcm_factory,
     explain_alsa_error,
-    open_checked,
-    pcm_kwargs,
+    open_verified,
     reopen_with_backoff,
     worth_logging,
 )
@@ -81,17 +80,7 @@ class AlsaCapture:
         with self._io_lock:
             if self._pcm is not None:
                 return
-            asked = Granted(self.sample_rate, self.channels, self.chunk_frames,
-                            self.chunk_frames * PERIODS)
-            pcm = self._open_pcm(self.channels)
-            granted = Granted.from_info(pcm.info(), asked)
-            if granted.channels not in (1, 2):
-                close_quietly(pcm)
-                raise DeviceLostError(
-                    self.device, f"device granted {granted.channels} channels; expected 1 or 2"
-                )
-            if granted != asked:
-                log.info("%s granted %s (asked %s)", self.device, granted, asked)
+            pcm, granted = self._open_pcm()
             self.granted = granted
             self._resampler = (
                 StreamResampler(granted.rate, self.sample_rate)
@@ -100,19 +89,20 @@ class AlsaCapture:
             self._pending.clear()
             self._pcm = pcm
 
-    def _open_pcm(self, channels: int) -> PcmLike:
-        def kwargs(ch: int) -> dict[str, object]:
-            return pcm_kwargs(capture=True, device=self.device, rate=self.sample_rate,
-                              channels=ch, period_frames=self.chunk_frames, periods=PERIODS)
+    def _open_pcm(self) -> tuple[PcmLike, Granted]:
+        def attempt(channels: int) -> tuple[PcmLike, Granted]:
+            return open_verified(self._factory, self.device, capture=True,
+                                 rate=self.sample_rate, channels=channels,
+                                 period_frames=self.chunk_frames, periods=PERIODS)
 
         try:
-            return open_checked(self._factory, self.device, kwargs(channels))
+            return attempt(self.channels)
         except DeviceLostError:
-            if channels != 1:
+            if self.channels != 1:
                 raise
             # Some devices (many USB mics, a few codecs) only offer stereo.
             log.info("%s refused mono capture; trying stereo and downmixing", self.device)
-            return open_checked(self._factory, self.device, kwargs(2))
+            return attempt(2)
 
     def read(self) -> AudioChunk:
         """The next chunk (blocks about one period)."""

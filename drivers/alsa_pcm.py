@@ -121,6 +121,28 @@ def open_checked(factory: PcmFactory, device: str, kwargs: dict[str, Any]) -> Pc
         raise DeviceLostError(device, explain_alsa_error(device, exc)) from exc
 
 
+def open_verified(
+    factory: PcmFactory, device: str, *, capture: bool, rate: int, channels: int,
+    period_frames: int, periods: int,
+) -> tuple[PcmLike, Granted]:
+    """Open a PCM and read back what it granted (rates and periods are set "near").
+
+    Refuses devices that grant other than 1-2 channels; logs any other difference so
+    the caller can resample or re-frame.
+    """
+    asked = Granted(rate, channels, period_frames, period_frames * periods)
+    kwargs = pcm_kwargs(capture=capture, device=device, rate=rate, channels=channels,
+                        period_frames=period_frames, periods=periods)
+    pcm = open_checked(factory, device, kwargs)
+    granted = Granted.from_info(pcm.info(), asked)
+    if granted.channels not in (1, 2):
+        close_quietly(pcm)
+        raise DeviceLostError(device, f"granted {granted.channels} channels; expected 1 or 2")
+    if granted != asked:
+        log.info("%s granted %s (asked %s)", device, granted, asked)
+    return pcm, granted
+
+
 def close_quietly(pcm: PcmLike | None) -> None:
     """Close a PCM that may already be broken."""
     if pcm is None:

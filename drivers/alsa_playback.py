@@ -17,7 +17,6 @@ from collections.abc import Callable
 
 from drivers.alsa_pcm import (
     EPIPE,
-    DeviceLostError,
     Granted,
     PcmFactory,
     PcmLike,
@@ -26,13 +25,12 @@ from drivers.alsa_pcm import (
     close_quietly,
     default_pcm_factory,
     explain_alsa_error,
-    open_checked,
-    pcm_kwargs,
+    open_verified,
     reopen_with_backoff,
     worth_logging,
 )
 from drivers.backoff import Backoff
-from drivers.playback_buffer import DeviceLedger, PlaybackQueue
+from drivers.playback_buffer import DeviceLedger, PlaybackQueue, WallClock
 from drivers.resample import StreamResampler, convert_channels
 from speech_api.audio import AudioChunk
 from speech_api.errors import AudioError
@@ -104,8 +102,7 @@ class AlsaPlayback:
         self._resamplers: dict[tuple[int, int], tuple[StreamResampler, str]] = {}
         self._playing = False  # wrote audio not yet reported idle
         self._device_fills = False  # the device has shown real buffering (not file/null)
-        self._clock_anchor_ns = 0
-        self._clock_frames = 0
+        self._clock = WallClock()
 
     # ---- public API -------------------------------------------------------------
 
@@ -162,7 +159,7 @@ class AlsaPlayback:
                 played = self._ledger.played(buffered)
                 self._ledger.reset()
                 self._playing = False
-                self._clock_frames = 0
+                self._clock.reset()
                 self._cond.notify_all()
             if self._pcm is not None and buffered > 0:
                 try:
@@ -223,17 +220,10 @@ class AlsaPlayback:
         return self.device_rate * self.period_ms // 1000
 
     def _open_device(self) -> None:
-        period = self.sample_rate * self.period_ms // 1000
-        asked = Granted(self.sample_rate, self.channels, period, period * self.periods)
-        kwargs = pcm_kwargs(capture=False, device=self.device, rate=self.sample_rate,
-                            channels=self.channels, period_frames=period, periods=self.periods)
-        pcm = open_checked(self._factory, self.device, kwargs)
-        granted = Granted.from_info(pcm.info(), asked)
-        if granted.channels not in (1, 2):
-            close_quietly(pcm)
-            raise DeviceLostError(self.device, f"granted {granted.channels} channels; want 1-2")
-        if granted != asked:
-            log.info("%s granted %s (asked %s)", self.device, granted, asked)
+        pcm, granted = open_verified(
+            self._factory, self.device, capture=False, rate=self.sample_rate,
+            channels=self.channels, period_frames=self.sample_rate * self.period_ms // 1000,
+            periods=self.periods)
         with self._cond:
             previous = self.granted
             if previous is not None and (granted.rate, granted.channels) != (
@@ -250,7 +240,7 @@ class AlsaPlayback:
             self.granted = granted
             self._ledger = DeviceLedger(granted.buffer_frames)
             self._device_fills = False
-            self._clock_frames = 0
+            self._clock.reset()
         with self._io_lock:
             self._pcm = pcm
 
@@ -288,8 +278,7 @@ class AlsaPlayback:
             self._device_fills = True
         if self._device_fills:
             return buffered
-        elapsed = (time.monotonic_ns() - self._clock_anchor_ns) * self.device_rate // 10**9
-        return max(0, self._clock_frames - elapsed)
+        return self._clock.ahead(self.device_rate)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -341,9 +330,7 @@ class AlsaPlayback:
                 return None
             written_at = time.monotonic_ns()
             frames = len(data) // (2 * self._device_channels)
-            if self._clock_frames <= 0 or self._frames_ahead() <= 0:
-                self._clock_anchor_ns, self._clock_frames = written_at, 0  # restart the clock
-            self._clock_frames += frames
+            self._clock.wrote(frames, self.device_rate, written_at)
             buffered = self._device_buffered()
             with self._cond:
                 self._ledger.record(parts)

@@ -1,11 +1,13 @@
-"""Bookkeeping for playback: the bounded queue of items and the ledger of what the device got.
+"""Bookkeeping for playback: the bounded queue of items, the ledger of what the device
+got, and the wall clock that paces devices which swallow audio instantly.
 
-Neither class locks: :class:`drivers.alsa_playback.AlsaPlayback` holds its lock
+None of these classes lock: :class:`drivers.alsa_playback.AlsaPlayback` holds its lock
 around every call. Sizes are in frames of the device's format.
 """
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from dataclasses import dataclass
 
@@ -131,3 +133,24 @@ class DeviceLedger:
         self._written.clear()
         self._recent.clear()
         self._recent_frames = 0
+
+
+class WallClock:
+    """How far written audio runs ahead of real time, for devices that do not buffer
+    (the file/null plugins): counted from when playback last (re)started."""
+
+    def __init__(self) -> None:
+        self._anchor_ns = 0
+        self._frames = 0  # written since the anchor
+
+    def ahead(self, rate: int) -> int:
+        elapsed = (time.monotonic_ns() - self._anchor_ns) * rate // 1_000_000_000
+        return max(0, self._frames - elapsed)
+
+    def wrote(self, frames: int, rate: int, at_ns: int) -> None:
+        if self._frames <= 0 or self.ahead(rate) <= 0:
+            self._anchor_ns, self._frames = at_ns, 0  # we were idle or late: start again now
+        self._frames += frames
+
+    def reset(self) -> None:
+        self._frames = 0
