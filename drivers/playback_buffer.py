@@ -120,7 +120,7 @@ class DeviceLedger:
     def played(self, buffered_frames: int) -> dict[str, int]:
         """Frames heard per item, given how many frames the device still holds."""
         played = dict(self._written)
-        unheard = max(0, min(buffered_frames, self._recent_frames))
+        unheard = max(0, min(buffered_frames, self.keep_frames, self._recent_frames))
         for item_id, frames in reversed(self._recent):
             if unheard <= 0:
                 break
