@@ -22,7 +22,12 @@ def main(minutes: float) -> None:
         server.script.default_reply = Reply(text="flood", audio=audio, chunk_ms=500)
         print(f"url {server.base_url}", flush=True)
         done = threading.Event()
-        threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
+
+        def wait_for_eof() -> None:
+            sys.stdin.read()
+            done.set()
+
+        threading.Thread(target=wait_for_eof, daemon=True).start()
         while not done.wait(0.5):
             with server._lock:
                 deltas = [f for f in server.frames

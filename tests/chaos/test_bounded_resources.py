@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 
 from drivers.openai.event_queue import EventQueue
+from speech_api.events import AudioDelta, ResponseDone
 from tests.chaos.devices import Mic, Speaker
 from tests.chaos.harness import build_hub, load_chaos_config
+from tests.chaos.procstat import rss_kib
 from tests.fakes.openai_server import DEFAULT_API_KEY
 from tests.local.speech import concat, flite, silence
-from tests.soak.test_soak import rss_kib
-from speech_api.events import AudioDelta, ResponseDone
 
 FLOOD_MINUTES = 20  # of 24 kHz audio: 57.6 MB of PCM, 77 MB of base64 JSON
 REPO = Path(__file__).resolve().parents[2]

@@ -16,18 +16,12 @@ from pathlib import Path
 import pytest
 
 from tests.chaos.harness import DEVICE_FAULTS, PROVIDER_FAULTS, ChaosRig, Tally
+from tests.chaos.procstat import rss_kib
 from tests.chaos.summary import publish
 from tests.fakes.openai_server import FakeOpenAIServer
 
 FAULT_RATE = 0.2  # one turn in five has a fault
 WARM_UP = 0.1  # the first 10% of turns load engines, caches and the allocator's pools
-
-
-def rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError("no VmRSS in /proc/self/status")
 
 
 @pytest.mark.timeout(4 * 3600)
