@@ -32,7 +32,7 @@ def test_write_then_read_back_equals_input(tmp_path: Path) -> None:
     assert stamps[1] - stamps[0] == 20_000_000
 
 
-@pytest.mark.parametrize("fmt", ["FLAC", "OGG"])
+@pytest.mark.parametrize("fmt", ["FLAC", "OGG", "MP3"])
 def test_reads_encoded_formats(tmp_path: Path, fmt: str) -> None:
     samples = np.frombuffer(sine_pcm(440, 16000, 0.5), "<i2")
     path = tmp_path / f"x.{fmt.lower()}"
@@ -40,7 +40,7 @@ def test_reads_encoded_formats(tmp_path: Path, fmt: str) -> None:
     chunks = list(read_chunks(path))
     audio = join_chunks(chunks)
     assert audio.sample_rate == 16000 and audio.channels == 1
-    assert audio.frames == pytest.approx(8000, abs=100)
+    assert audio.frames == pytest.approx(8000, abs=1200)  # MP3 pads whole frames
     y = audio.to_numpy()[:, 0].astype(float)
     assert np.argmax(np.abs(np.fft.rfft(y))) * 16000 / len(y) == pytest.approx(440, abs=3)
     if fmt == "FLAC":  # lossless
