@@ -31,7 +31,12 @@ class KeyboardButton:
     def __init__(self, on_event: OnButtonEvent, *, stream: IO[str] | IO[bytes] | int | None = None,
                  timings: ButtonTimings | None = None) -> None:
         source = sys.stdin if stream is None else stream
-        self._fd = source if isinstance(source, int) else source.fileno()
+        try:
+            self._fd = source if isinstance(source, int) else source.fileno()
+        except (OSError, ValueError) as exc:  # io.UnsupportedOperation is both
+            raise ValueError(
+                f"the keyboard button needs a terminal or pipe to read from: {exc}"
+            ) from exc
         base = timings or ButtonTimings()
         self._gestures = ButtonGestures(
             on_event,

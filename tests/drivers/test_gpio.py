@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import queue
 import threading
@@ -287,3 +288,8 @@ def test_keyboard_button_taps_holds_and_double_taps() -> None:
         os.close(read_fd)
         os.close(write_fd)
 
+
+
+def test_keyboard_button_without_a_readable_input_says_so() -> None:
+    with pytest.raises(ValueError, match="terminal or pipe"):
+        KeyboardButton(Recorder(), stream=io.StringIO("h\n"))
