@@ -23,7 +23,7 @@ from actors.engines.delegating import DelegatingEngine
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
-from drivers.local.skills import SkillContext, SkillRegistry
+from drivers.local.skills import HubStatus, SkillContext, SkillRegistry
 from runtime.config import HubConfig
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 from speech_api.events import RealtimeEvent, SessionReady
@@ -109,6 +109,9 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer
+    if ctx.skill_context.status is HubStatus:  # the hub gave no status: report what we know
+        ctx.skill_context.status = lambda: HubStatus(mode=config.mode,
+                                                     provider_reachable=ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
     online, probe_per_turn = _online_engine(config, skills)

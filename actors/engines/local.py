@@ -123,13 +123,22 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         text = self._transcribe(chunks)
         self.last_transcript = text
         self.emit(InputTranscript(item_id=f"local-in-{self._turns}", text=text, is_final=True))
-        result = self.skills.handle_utterance(text) if text else None
-        if result is not None:
-            log.info("local skill %s answered", result.skill)
-            answer, earcon = result.speech, result.earcon
-        else:
-            answer, earcon = (self.unknown_request if text else NOT_HEARD), None
+        answer, earcon = self._skill_answer(text)
         self.speak(f"{preface} {answer}".strip(), earcon)
+
+    def _skill_answer(self, text: str) -> tuple[str, str | None]:
+        """What to say (and which earcon first) for a transcript."""
+        if not text:
+            return NOT_HEARD, None
+        try:
+            result = self.skills.handle_utterance(text)
+        except Exception as exc:  # noqa: BLE001 - a failed skill still gets an answer
+            log.warning("local skill failed on %r: %s", text, exc)
+            return f"Sorry, that did not work: {exc}", "error"
+        if result is None:
+            return self.unknown_request, None
+        log.info("local skill %s answered", result.skill)
+        return result.speech, result.earcon
 
     def _transcribe(self, chunks: tuple[AudioChunk, ...]) -> str:
         if not chunks:

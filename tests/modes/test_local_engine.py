@@ -100,3 +100,10 @@ def test_barge_in_stops_the_answer_being_spoken() -> None:
 def _beep(kind: str) -> AudioChunk:
     assert kind == "TIMER"
     return AudioChunk.pcm(b"\x10\x00" * 1600, 16000)
+
+
+def test_a_failing_skill_is_answered_with_an_apology_not_silence() -> None:
+    events, _ = ask("turn up the volume")  # this hub's skill context has no volume control
+    done = events.of(ev.ResponseDone)[0]
+    assert isinstance(done, ev.ResponseDone)
+    assert done.transcript == "Sorry, that did not work: this hub has no volume control"
