@@ -5,14 +5,25 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
+from actors.supervisor import SupervisionPolicy
+from actors.wiring import LISTENER
 from runtime.cli import build_parser
 from runtime.hub import Hub, HubControl
 from tests.alsa.alsa_harness import AlsaFiles, FifoFeeder
-from tests.e2e.hubtest import RATE, load, loud_ms, played, running_hub, speech, write_config
+from tests.e2e.hubtest import (
+    RATE,
+    load,
+    loud_ms,
+    played,
+    running_hub,
+    speech,
+    write_config,
+)
 from tests.fakes.openai_script import Reply, tone_pcm
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, silence
@@ -103,7 +114,34 @@ def test_run_until_idle_answers_an_input_file_and_exits_0(
     question = tmp_path / "question.wav"
     question.write_bytes(concat(silence(2500), speech("What is the time?")).to_wav())
     args = build_parser().parse_args(
-        ["--config", str(path), "run", "--input", str(question), "--until-idle"])
+        ["run", "--config", str(path), "--input", str(question), "--until-idle"])
     assert args.handler(args) == 0
     assert 500 <= loud_ms(played(alsa_files)) <= 700
     assert fake_openai.types("in").count("input_audio_buffer.commit") == 1
+
+
+def test_an_actor_that_keeps_dying_makes_the_hub_exit_non_zero(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hub = Hub(load(write_config(tmp_path, fake_openai, CONFIG)),
+              policy=SupervisionPolicy(max_failures=3, window_s=30, initial_delay_s=0.05))
+    control = HubControl()
+    codes: list[int] = []
+    runner = threading.Thread(target=lambda: codes.append(hub.run(control)), name="hub-run")
+    with FifoFeeder(alsa_files.infile, bytes(RATE * 2 * 20), RATE):
+        runner.start()
+        assert hub.wait_for_state("idle", 10)
+        killed: list[object] = []
+        deadline = time.monotonic() + 20
+        while hub.fatal_reason is None and time.monotonic() < deadline:
+            wiring = hub.wiring
+            listener = wiring.peers.get(LISTENER) if wiring is not None else None
+            if listener is not None and listener not in killed and listener.is_alive():
+                listener.tell("poison")  # raises inside the actor
+                killed.append(listener)
+            time.sleep(0.02)
+        runner.join(10)
+        control.stop.set()
+    assert codes == [1]
+    assert "3 actor failures within 30 s" in (hub.fatal_reason or "")
