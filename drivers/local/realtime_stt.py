@@ -36,12 +36,16 @@ def transcribe_live(
     *,
     start: Callable[[], UtteranceDecoder],
     finish: Callable[[UtteranceDecoder, bytes], str],
+    condition: Callable[[AudioChunk], AudioChunk] | None = None,
     max_utterance_s: float = 30.0,
 ) -> Iterator[TranscriptionEvent]:
-    """Partial deltas (``is_final`` False) and one final per utterance with text."""
+    """Partial deltas (``is_final`` False) and one final per utterance with text.
+
+    ``condition`` transforms each chunk on its way to the decoder (not the VAD).
+    """
     live = _LiveTranscription(config, vad, start, finish, max_utterance_s)
     for chunk in chunks:
-        yield from live.feed(chunk)
+        yield from live.feed(chunk, condition(chunk) if condition else chunk)
     yield from live.end()
 
 
@@ -70,8 +74,8 @@ class _LiveTranscription:
         self._shown = ""
         self._frames_since_partial = 0
 
-    def feed(self, chunk: AudioChunk) -> Iterator[TranscriptionEvent]:
-        frames = self._reframer.feed(chunk)
+    def feed(self, chunk: AudioChunk, for_decoder: AudioChunk) -> Iterator[TranscriptionEvent]:
+        frames = self._reframer.feed(for_decoder)
         self._ring.extend(frames)
         for event in self._segmenter.feed(chunk):
             if isinstance(event, SpeechStart) and self._decoder is None:

@@ -60,7 +60,8 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
     ``min_grammar_score`` and beats the free-form score by ``grammar_margin``
     (forced fits of out-of-grammar speech score low; tuned on flite voices and
     LibriVox: in-grammar 0.67-0.84 with margins 0.17-0.3, out-of-grammar below).
-    ``vad_engine`` segments ``transcribe_realtime``.
+    ``vad_engine`` segments ``transcribe_realtime``. ``noise_floor_dbfs`` adds a
+    steady noise floor before decoding (see :class:`NoiseFloor`; None: off).
     """
 
     def __init__(
@@ -69,6 +70,7 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
         mode: str = "free",
         grammar: str | None = None,
         min_grammar_score: float = 0.6,
+        noise_floor_dbfs: float | None = -70.0,
         grammar_margin: float = 0.1,
         vad_engine: str = "webrtc",
         decoder_options: dict[str, Any] | None = None,
@@ -79,6 +81,7 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
             raise ValueError(f"local STT mode {mode!r} needs a JSGF grammar")
         self.mode = mode
         self.min_grammar_score = min_grammar_score
+        self.noise_floor_dbfs = noise_floor_dbfs
         self.grammar_margin = grammar_margin
         self.vad_engine = vad_engine
         self._grammar = grammar
@@ -130,22 +133,25 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
                 live.finish()
                 return self._final_text(decoder, pcm)
 
+            floor = None if self.noise_floor_dbfs is None else NoiseFloor(self.noise_floor_dbfs)
             yield from transcribe_live(
                 chunks,
                 config,
                 segmenter_vad,
                 start=lambda: _LiveDecoder(decoder, self._first_search),
                 finish=finish,
+                condition=floor.apply if floor else None,
             )
 
     # --- decoding ------------------------------------------------------------------
 
-    @staticmethod
-    def prepare(audio: AudioChunk) -> bytes:
-        """16 kHz mono PCM16 bytes of ``audio``; :class:`AudioError` if unusable."""
+    def prepare(self, audio: AudioChunk) -> bytes:
+        """16 kHz mono PCM16 bytes of ``audio`` with the noise floor; AudioError if unusable."""
         if not isinstance(audio, AudioChunk):
             raise AudioError(f"expected an AudioChunk, got {type(audio).__name__}")
         mono = to_pcm16_mono(audio, what="speech-to-text input")
+        if self.noise_floor_dbfs is not None:
+            mono = NoiseFloor(self.noise_floor_dbfs).apply(mono)
         return resample_pcm16(mono.data, mono.sample_rate, DECODER_RATE)
 
     def decode(self, pcm: bytes, search: str | None = None) -> Hypothesis:
@@ -182,8 +188,7 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
                 last = text
                 yield text
 
-    @staticmethod
-    def _decode(decoder: Any, search: str, pcm: bytes) -> Hypothesis:
+    def _decode(self, decoder: Any, search: str, pcm: bytes) -> Hypothesis:
         """Decode a whole utterance at once: cepstral mean normalisation over the
         utterance itself (no drift from earlier calls, better on 8 kHz audio)."""
         if not pcm:
@@ -256,6 +261,31 @@ class _LiveDecoder:
             self._decoder.end_utt()
             self._open = False
         return _hypothesis(self._decoder)
+
+
+class NoiseFloor:
+    """Adds steady white noise at ``dbfs`` to PCM16 (deterministic per instance).
+
+    Digital silence and noiseless synthetic speech wreck pocketsphinx's
+    normalisation (measured: espeak-ng commands 41% WER without, 0% with a
+    -70 dBFS floor). Added at the capture rate, before resampling, it also
+    helps 8 kHz audio (cards: 29% -> 19% WER).
+    """
+
+    def __init__(self, dbfs: float, seed: int = 1) -> None:
+        import numpy as np
+
+        self._rng = np.random.default_rng(seed)
+        self._scale = 32768.0 * 10 ** (dbfs / 20)
+
+    def apply(self, chunk: AudioChunk) -> AudioChunk:
+        import numpy as np
+
+        mono = to_pcm16_mono(chunk, what="speech-to-text input")
+        samples = np.frombuffer(mono.data, dtype="<i2").astype(np.float64)
+        samples += self._rng.standard_normal(samples.size) * self._scale
+        data = np.clip(np.round(samples), -32768, 32767).astype("<i2").tobytes()
+        return AudioChunk.pcm(data, mono.sample_rate, captured_at_ns=mono.captured_at_ns)
 
 
 def _is_silent(pcm: bytes, floor: float = SILENCE_RMS) -> bool:

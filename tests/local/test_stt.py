@@ -149,12 +149,12 @@ def test_realtime_segments_a_live_stream(free_stt: LocalSpeechToTextClient) -> N
 
 
 def test_realtime_on_narrowband_capture(free_stt: LocalSpeechToTextClient) -> None:
-    """8 kHz capture is segmented like 16 kHz; the words suffer (the model is wideband:
-    measured WER ~100% on these padded clips, 29% on tightly cut ones)."""
+    """8 kHz capture is segmented like 16 kHz; the words suffer (the model is wideband)."""
     chunks, references = _live_stream(8000)
     finals = [e.text for e in free_stt.transcribe_realtime_blocking(iter(chunks)) if e.is_final]
     print(f"realtime 8 kHz WER {wer(list(zip(references, finals, strict=True))):.1%}", finals)
     assert len(finals) == len(references)
+    assert wer(list(zip(references, finals, strict=True))) <= 0.7  # measured 50%
 
 
 def test_realtime_without_partials_and_with_grammar(command_stt: LocalSpeechToTextClient) -> None:
