@@ -52,6 +52,7 @@ class DemoResult:
     reply_wav: Path
     reply_ms: float
     workdir: Path
+    timing: dict[str, float] | None = None  # the turn's hops, ms after the end of speech
 
     @property
     def ok(self) -> bool:
@@ -202,6 +203,7 @@ def run_demo(base: HubConfig, question: str, workdir: Path | None = None,
     try:
         hub.start()
         _wait_for_answer(hub, transcript, mic, timeout_s)
+        timing = hub.turns[-1] if hub.turns else None
     except HubStartError as exc:
         raise DemoError(f"the hub did not start: {exc}") from None
     finally:
@@ -211,7 +213,7 @@ def run_demo(base: HubConfig, question: str, workdir: Path | None = None,
     reply_wav = output or work / "reply.wav"
     reply_wav.write_bytes(reply.to_wav())
     return DemoResult(question, transcript.heard, transcript.answer, reply_wav,
-                      reply.duration_ms or 0.0, work)
+                      reply.duration_ms or 0.0, work, timing)
 
 
 def _wait_for_answer(hub: object, transcript: _Transcript, mic: MicFeeder,

@@ -63,5 +63,8 @@ def run_demo_command(args: argparse.Namespace) -> int:
     print(f"heard:      {result.heard or '(nothing)'}")
     print(f"answer:     {result.answer or '(none)'}")
     print(f"reply WAV:  {result.reply_wav} ({result.reply_ms / 1000:.1f} s)")
+    if result.timing:
+        print(f"latency:    {result.timing['first_written']:.0f} ms from the end of the "
+              "question to the first reply audio written")
     print(f"work dir:   {result.workdir}")
     return 0 if result.ok else 1
