@@ -189,6 +189,10 @@ def button_factory(config: HubConfig) -> ButtonFactory | None:
         return keyboard
     if not b.enabled:
         return None
+    from drivers.gpio import gpio_available
+
+    if not gpio_available():  # says why, once
+        return None
 
     def gpio_button(callback: ButtonCallback) -> Closeable:
         from drivers.gpio import ButtonDriver

@@ -15,7 +15,6 @@ from types import FrameType
 from runtime.config import DEFAULT_CONFIG_PATH, ConfigError, HubConfig, load_config
 from runtime.hub import Hub, HubControl, HubStartError
 from runtime.hub_parts import UnsupportedModeError, build_parts
-from runtime.status import StatusServer
 from speech_api import AudioChunk, load_audio
 
 log = logging.getLogger(__name__)
@@ -53,20 +52,12 @@ def run_hub(args: argparse.Namespace) -> int:
         parts = replace(parts, capture=lambda: FileCapture(source, config))
     hub = Hub(config, parts, config_path=path)
     control = HubControl(until_idle=args.until_idle)
-    status = StatusServer(config.status.socket, hub.snapshot)
-    try:
-        status.start()
-    except OSError as exc:
-        log.warning("no status socket at %s (%s); `maigic status` will not answer",
-                    config.status.socket, exc)
     with handle_signals(control):
         try:
             return hub.run(control)
         except HubStartError as exc:
             log.error("cannot start: %s", exc)
             return 1
-        finally:
-            status.stop()
 
 
 class handle_signals:  # noqa: N801 - used as a context manager, reads like one
