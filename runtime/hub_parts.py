@@ -66,8 +66,10 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         earcon=earcon,
         button=button_factory(config),
         led=(lambda: status_led(config)) if open_led else (lambda: None),
-        settings=conversation_settings(
-            config, earcon_ms=int(wake_chunk.duration_ms or 0) if wake_chunk else 0),
+        # the mic opens once the earcon has been heard: its length plus the playback lead
+        settings=conversation_settings(config, earcon_ms=int(
+            (wake_chunk.duration_ms or 0) + 2 * config.audio.playback.period_ms)
+            if wake_chunk else 0),
     )
 
 
