@@ -282,3 +282,25 @@ def test_speech_alone_does_not_start_a_turn_by_default() -> None:
     conv, _ = online()
     assert conv.handle(m.VoiceStarted()) == []
     assert now(conv) is State.IDLE
+
+
+def test_an_endless_answer_times_out_and_is_stopped() -> None:
+    conv, _ = online(ConversationSettings(speaking_timeout_s=60))
+    conv.handle(tap())
+    conv.handle(m.VoiceStarted())
+    conv.handle(m.VoiceEnded())
+    arm = arms(conv.handle(m.ReplyAudioStarted("r1")))[0]
+    assert arm.seconds == 60
+    effects = conv.handle(m.Deadline(arm.token))
+    assert now(conv) is State.IDLE
+    assert [type(x) for x in sent(effects, PLAYBACK)] == [m.FlushPlayback]
+
+
+def test_every_waiting_state_has_a_deadline() -> None:
+    conv, _ = online()
+    for message, state in ((tap(), State.LISTENING), (m.VoiceStarted(), State.LISTENING),
+                           (m.VoiceEnded(), State.THINKING),
+                           (m.ReplyAudioStarted("r"), State.SPEAKING)):
+        effects = conv.handle(message)
+        assert now(conv) is state
+        assert arms(effects), f"no deadline armed entering {state}"
