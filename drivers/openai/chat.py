@@ -113,17 +113,27 @@ class ChatStream:
                         "total_tokens": chunk.usage.total_tokens,
                     }
                 for choice in chunk.choices:
-                    if choice.delta.content:
-                        text.append(choice.delta.content)
-                        yield TextDelta(choice.delta.content)
+                    content = _text(choice.delta.content)
+                    if content:
+                        text.append(content)
+                        yield TextDelta(content)
                     for tc in choice.delta.tool_calls or []:
+                        if not isinstance(tc.index, int):
+                            raise TypeError(f"tool call index {tc.index!r:.40} is not an integer")
                         slot = calls.setdefault(tc.index, {"id": "", "name": "", "args": ""})
-                        slot["id"] = tc.id or slot["id"]
+                        slot["id"] = _text(tc.id) or slot["id"]
                         if tc.function is not None:
-                            slot["name"] = tc.function.name or slot["name"]
-                            slot["args"] += tc.function.arguments or ""
+                            slot["name"] = _text(tc.function.name) or slot["name"]
+                            slot["args"] += _text(tc.function.arguments)
                     if choice.finish_reason:
-                        finish = choice.finish_reason
+                        finish = _text(choice.finish_reason)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # The SDK builds chunks without validating them: a malformed stream (bad
+            # JSON, wrong types) is the provider's fault, reported like any API error.
+            if self._cancelled:
+                return
+            raise APIError(f"malformed chat completion stream: {type(exc).__name__}: {exc}",
+                           provider="openai", code="bad_response") from None
         except (openai.OpenAIError, OSError) as exc:
             if self._cancelled:
                 return
@@ -153,6 +163,15 @@ class ChatStream:
                 return stream
         stream.close()  # cancelled while the request was being made
         return None
+
+
+def _text(value: object) -> str:
+    """A string field of a stream chunk ("" when absent); TypeError for anything else."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
 
 
 class ChatClient(SdkClient):

@@ -151,14 +151,20 @@ class OpenAISpeechToTextClient(SdkClient, BlockingSpeechToTextClient):
             )
             with stream:
                 for event in stream:
-                    if event.type == "transcript.text.delta":
-                        text += event.delta
+                    kind = getattr(event, "type", None)
+                    if kind == "transcript.text.delta":
+                        text += _string(event.delta)
                         yield text
-                    elif event.type == "transcript.text.done" and event.text != text:
-                        text = event.text
+                    elif kind == "transcript.text.done" and event.text != text:
+                        text = _string(event.text)
                         yield text
         except openai.OpenAIError as exc:
             raise self.sdk_error(exc, OpenAITranscriptionError, "transcription") from None
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            # the SDK does not validate stream events: bad JSON or types are the server's
+            raise OpenAITranscriptionError(
+                f"malformed transcription stream: {type(exc).__name__}: {exc}",
+                provider="openai", code="bad_response") from None
 
     def transcribe_realtime_blocking(
         self, chunks: Iterator[AudioChunk], config: RealtimeSessionConfig | None = None
@@ -200,6 +206,12 @@ class OpenAISpeechToTextClient(SdkClient, BlockingSpeechToTextClient):
 
     def supported_languages(self) -> list[str]:
         return list(SUPPORTED_LANGUAGES)
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
 
 
 def _close_turn(
