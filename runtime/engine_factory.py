@@ -102,8 +102,7 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     """One engine for ``config.mode``; it owns (and closes) its skills and timers."""
     ctx = context or EngineContext()
     if config.mode == "transcribe":
-        ctx.link.set_online(False)
-        return _transcribe_engine(config)
+        return _transcribe_engine(config, ctx.link)
     skills = SkillRegistry(ctx.skill_context)
     parts = local or load_local_parts(config, skills.jsgf())
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
@@ -134,10 +133,10 @@ def _online_engine(config: HubConfig, skills: SkillRegistry) -> tuple[Conversati
     return chained_engine(config, skills), True
 
 
-def _transcribe_engine(config: HubConfig) -> ConversationEngine:
+def _transcribe_engine(config: HubConfig, link: ProviderLink) -> ConversationEngine:
     from runtime.online_engines import transcribe_engine
 
-    return transcribe_engine(config)
+    return transcribe_engine(config, link)
 
 
 class WithSkills(DelegatingEngine):

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from actors.engine import ConversationEngine
 from actors.engines.chained import ChainedEngine
 from actors.engines.history import ConversationHistory
+from actors.engines.link import ProviderLink
 from actors.engines.tools import ToolRunningEngine
 from actors.engines.transcribe import TranscribeEngine, TranscriptOutputs
 from actors.engines.transcribers import ClipTranscriber, LiveTranscriber, TurnTranscriber
@@ -112,10 +113,10 @@ def _transcription_opener(config: HubConfig, model: str,
     return open_session
 
 
-def transcribe_engine(config: HubConfig) -> ConversationEngine:
+def transcribe_engine(config: HubConfig, link: ProviderLink) -> ConversationEngine:
     t = config.transcribe
     outputs = TranscriptOutputs(output_file=t.output_file, print_transcripts=t.print_transcripts,
                                 hook=t.hook)
     opener = _transcription_opener(config, t.model, t.language)
-    return TranscribeEngine(LiveTranscriber(opener), outputs,
+    return TranscribeEngine(LiveTranscriber(opener), outputs, link,
                             Backoff(0.5, config.fallback.retry_online_s))

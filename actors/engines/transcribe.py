@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from actors.engine import Emit
+from actors.engines.link import ProviderLink
 from actors.engines.speaker import ReplyFactory
 from actors.engines.transcribers import LiveTranscriber
 from actors.engines.worker import WorkerEngine
@@ -71,10 +72,11 @@ class TranscribeEngine(WorkerEngine[tuple[AudioChunk, ...]]):
     thread_name = "transcribe-engine"
 
     def __init__(self, transcriber: LiveTranscriber, outputs: TranscriptOutputs,
-                 backoff: Backoff | None = None) -> None:
+                 link: ProviderLink | None = None, backoff: Backoff | None = None) -> None:
         super().__init__(transcriber)
         self.live = transcriber
         self.outputs = outputs
+        self.link = link or ProviderLink()
         self.backoff = backoff or Backoff(0.5, 30.0)
         self.replies = ReplyFactory("transcribe")
         self.finals: list[str] = []
@@ -113,10 +115,12 @@ class TranscribeEngine(WorkerEngine[tuple[AudioChunk, ...]]):
                 delay = self.backoff.next_delay()
                 log.warning("transcription session: connecting failed (%s); retrying in "
                             "%.1f s", exc, delay)
+                self.link.set_online(False, error=str(exc))
                 emit(ConnectionLost(reason=str(exc)))
                 self._stop.wait(delay)
                 continue
             self.backoff.reset()
+            self.link.set_online(True)
             emit(SessionReady())
             return
 
@@ -128,6 +132,7 @@ class TranscribeEngine(WorkerEngine[tuple[AudioChunk, ...]]):
             text = self.hear(self.live, chunks, item_id)
         except SpeechAPIError as exc:
             log.warning("transcription failed: %s", exc)
+            self.link.error(str(exc))
             emit(ProviderError(message=str(exc), fatal=False))
             reply.done("failed")
             return

@@ -6,6 +6,7 @@ import json
 import shlex
 from pathlib import Path
 
+from runtime.engine_factory import EngineContext
 from speech_api import events as ev
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import running_hub
@@ -24,11 +25,13 @@ def test_finals_go_to_the_file_and_the_hook_in_order_with_no_spoken_reply(
     fake_openai.script.transcript = "buy more milk"
     pcm = concat(silence(600), flite("buy more milk"), silence(5000),
                  flite("call the plumber tomorrow"), silence(5000)).data
-    run = ModeHub(tmp_path, fake_openai, f"""
+    context = EngineContext()
+    run = ModeHub(tmp_path, fake_openai, context=context, extra=f"""
 mode: transcribe
 transcribe: {{output_file: {json.dumps(str(notes))}, hook: {json.dumps(str(hook))}}}
 """)
     with running_hub(run.hub, alsa_files, pcm):
+        run.events.wait(lambda _: context.link.online is True, 10, "the session")
         run.wait_answers(1, 20)
         fake_openai.script.transcript = "call the plumber tomorrow"
         run.wait_answers(2, 20)
