@@ -106,13 +106,10 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
     figures: list[Figure] = []
     details: dict[str, Any] = {}
     failures: dict[str, str] = {}
-
-    def latency() -> Result:
-        return bench_latency.run(bench_latency.LatencyPlan(
-            profile.turns, profile.pinned_turns, profile.barge_ins))
-
     steps: list[tuple[str, Callable[[], Result]]] = [
-        ("latency", latency),
+        ("conversation", lambda: bench_latency.run_conversation(profile.turns,
+                                                                profile.pinned_turns)),
+        ("barge_in", lambda: bench_latency.run_barge_in(profile.barge_ins)),
         ("cpu_idle", lambda: bench_cpu.run(profile.idle_s, profile.idle_pinned_s)),
         ("memory", lambda: bench_memory.run(profile.memory_turns, profile.memory_reps,
                                             profile.leak_s)),
