@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from drivers.local.skills.base import Skill, SkillContext, SkillResult, TimerRing, patterns
-from drivers.local.skills.numbers import parse_duration, say_duration
+from drivers.local.skills.numbers import parse_duration, parse_number, say_duration
 
 MAX_TIMER_S = 24 * 3600
+_NOT_LABELS = {"a", "an", "the", "my", "new", "one", "this", "that"}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -118,11 +119,8 @@ class SetTimerSkill(Skill):
     grammar: ClassVar[str] = (
         "(set | start) a timer for <duration> | (set | start) a <duration> timer"
     )
-    patterns = patterns(
-        r"\b(?:set|start|create) (?:a |an )?(?:(?P<label>\w+) )?timer\b",
-        r"\btimer for\b",
-        r"\bremind me in\b",
-    )
+    patterns = patterns(r"\b(?:set|start|create)\b.*\btimer\b", r"\btimer for\b",
+                        r"\bremind me in\b")
 
     def __init__(self, scheduler: TimerScheduler) -> None:
         self.scheduler = scheduler
@@ -131,14 +129,11 @@ class SetTimerSkill(Skill):
         seconds = parse_duration(text)
         if seconds is None:
             return None
-        label = match.groupdict().get("label") or ""
-        if parse_duration(f"{label} x") is not None or label in ("one", "a", "an", "new"):
-            label = ""
-        return (
-            {"duration_seconds": seconds, "label": label}
-            if label
-            else {"duration_seconds": seconds}
-        )
+        named = re.search(r"\b(\w+) timer\b", text)
+        label = named.group(1) if named else ""
+        if label in _NOT_LABELS or parse_duration(f"1 {label}") or parse_number([label]):
+            return {"duration_seconds": seconds}
+        return {"duration_seconds": seconds, "label": label}
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
         seconds = int(arguments["duration_seconds"])
