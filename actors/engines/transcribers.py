@@ -93,7 +93,8 @@ class LiveTranscriber:
     def feed(self, chunk: AudioChunk) -> None:
         with self._lock:
             session = self._session
-            self._sent += 1
+            if session is not None:
+                self._sent += 1
         if session is not None:
             session.send_audio(chunk)
 

@@ -108,3 +108,28 @@ def test_a_chat_tool_call_sets_a_timer_the_result_goes_back_and_it_rings(
     result = second["messages"][-1]
     assert result["role"] == "tool" and result["tool_call_id"] == call.call_id
     assert json.loads(result["content"]) == {"result": "Timer set for 2 seconds."}
+
+
+def test_realtime_transcription_as_the_stt_hears_the_turns_live(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    fake_openai.script.transcript = "how far is the moon"
+    fake_openai.script.add_chat_reply(ChatReply(text="Very far."))
+    fake_openai.script.add_chat_reply(ChatReply(text="Still far."))
+    pcm = concat(silence(600), flite("how far is the moon"), silence(5000),
+                 flite("and the sun"), silence(5000)).data
+    run = ModeHub(tmp_path, fake_openai, CHAINED + "chained: {stt: {mode: realtime}}\n")
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(2, 30)
+        assert run.hub.wait_for_state("idle", 10)
+    assert run.answers() == ["Very far.", "Still far."]
+    assert run.heard() == ["how far is the moon"] * 2
+    sent = fake_openai.types("in")
+    assert sent[0] == "session.update" and sent.count("session.update") == 1  # one session
+    assert sent.count("input_audio_buffer.commit") == 2
+    frames = fake_openai.frames_of("in", "realtime")
+    first_commit = next(i for i, f in enumerate(frames) if f.type == "input_audio_buffer.commit")
+    appends = [f.at for f in frames[first_commit:] if f.type == "input_audio_buffer.append"]
+    assert appends[-1] - appends[0] > 0.5, "the second turn was not streamed while spoken"
+    paths = [r.path for r in fake_openai.requests if r.method == "POST"]
+    assert "/v1/audio/transcriptions" not in paths
