@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from speech_api import events as ev
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import loud_ms, played, running_hub
 from tests.fakes.openai_script import ChatReply, ToolCall
@@ -133,3 +134,27 @@ def test_realtime_transcription_as_the_stt_hears_the_turns_live(
     assert appends[-1] - appends[0] > 0.5, "the second turn was not streamed while spoken"
     paths = [r.path for r in fake_openai.requests if r.method == "POST"]
     assert "/v1/audio/transcriptions" not in paths
+
+
+def test_barge_in_cancels_the_chat_stream_and_the_synthesis(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    fake_openai.script.transcript = "count to six"
+    long_answer = "One. Two. Three. Four. Five. Six."
+    fake_openai.script.add_chat_reply(ChatReply(text=long_answer, pace_s=0.6))
+    fake_openai.script.add_chat_reply(ChatReply(text="Okay."))
+    pcm = concat(silence(600), flite("count to six"), silence(2600),
+                 flite("stop it now please"), silence(6000)).data
+    run = ModeHub(tmp_path, fake_openai, CHAINED)
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(2, 30)
+        assert run.hub.wait_for_state("idle", 10)
+    done = [e for e in run.events.of(ev.ResponseDone) if isinstance(e, ev.ResponseDone)]
+    assert done[0].status == "cancelled" and done[1].transcript == "Okay."
+    spoken = done[0].transcript
+    assert spoken and long_answer.startswith(spoken) and spoken != long_answer
+    speech_requests = [r for r in fake_openai.requests if r.path.endswith("/audio/speech")]
+    # after the barge-in at most the sentence being synthesised was requested, then "Okay."
+    assert len(speech_requests) <= len(spoken.split()) + 2 < 6 + 1
+    second = chat_requests(fake_openai)[1]
+    assert {"role": "assistant", "content": spoken} in second["messages"]  # what was said
