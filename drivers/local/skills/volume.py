@@ -17,34 +17,29 @@ def _set(context: SkillContext, level: int, skill: str) -> SkillResult:
     return SkillResult(skill, f"Volume {level} percent.", data={"volume": level})
 
 
-class VolumeUpSkill(Skill):
+class _VolumeStepSkill(Skill):
+    step: ClassVar[int]
+
+    def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
+        return _set(context, context.get_volume() + self.step, self.name)
+
+
+class VolumeUpSkill(_VolumeStepSkill):
     name: ClassVar[str] = "volume_up"
     description: ClassVar[str] = f"Make the earpiece louder by {VOLUME_STEP} percent."
+    step: ClassVar[int] = VOLUME_STEP
     grammar: ClassVar[str] = "volume up | louder | turn it up | turn up the volume"
-    patterns = patterns(
-        r"\bvolume up\b",
-        r"\blouder\b",
-        r"\bturn (?:it |the volume )?up\b",
-        r"\bturn up the volume\b",
-    )
-
-    def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
-        return _set(context, context.get_volume() + VOLUME_STEP, self.name)
+    patterns = patterns(r"\bvolume up\b", r"\blouder\b", r"\bturn (?:it |the volume )?up\b",
+                        r"\bturn up the volume\b")
 
 
-class VolumeDownSkill(Skill):
+class VolumeDownSkill(_VolumeStepSkill):
     name: ClassVar[str] = "volume_down"
     description: ClassVar[str] = f"Make the earpiece quieter by {VOLUME_STEP} percent."
+    step: ClassVar[int] = -VOLUME_STEP
     grammar: ClassVar[str] = "volume down | quieter | softer | turn it down | turn down the volume"
-    patterns = patterns(
-        r"\bvolume down\b",
-        r"\b(?:quieter|softer)\b",
-        r"\bturn (?:it |the volume )?down\b",
-        r"\bturn down the volume\b",
-    )
-
-    def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
-        return _set(context, context.get_volume() - VOLUME_STEP, self.name)
+    patterns = patterns(r"\bvolume down\b", r"\b(?:quieter|softer)\b",
+                        r"\bturn (?:it |the volume )?down\b", r"\bturn down the volume\b")
 
 
 class SetVolumeSkill(Skill):
