@@ -28,7 +28,7 @@ def test_two_turns_with_openai_stt_chat_and_tts_keep_the_history(
     fake_openai.script.transcript = "what is the weather like"
     fake_openai.script.add_chat_reply(ChatReply(text="It is sunny. Take a hat."))
     fake_openai.script.add_chat_reply(ChatReply(text="You are welcome."))
-    pcm = concat(silence(600), flite("what is the weather like"), silence(6000),
+    pcm = concat(silence(600), flite("what is the weather like"), silence(4500),
                  flite("thank you"), silence(6000)).data
     run = ModeHub(tmp_path, fake_openai, CHAINED)
     with running_hub(run.hub, alsa_files, pcm):
