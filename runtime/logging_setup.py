@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import threading
+from types import TracebackType
 
 _SYSLOG_PRIORITY = {
     logging.DEBUG: 7,
@@ -87,3 +88,20 @@ def setup_logging(level: str = "INFO", *, stream: object | None = None) -> None:
     handler._maigic = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Crash tracebacks would otherwise go straight to stderr, past the scrubber.
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_thread_crash
+
+
+def _log_uncaught(exc_type: type[BaseException], exc: BaseException,
+                  tb: TracebackType | None) -> None:
+    logging.getLogger("maigic.crash").critical("uncaught exception", exc_info=(exc_type, exc, tb))
+
+
+def _log_thread_crash(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    exc = args.exc_value if args.exc_value is not None else args.exc_type()
+    logging.getLogger("maigic.crash").critical(
+        "uncaught exception in thread %s", name, exc_info=(args.exc_type, exc, args.exc_traceback))

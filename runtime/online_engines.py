@@ -5,6 +5,7 @@ Imports of the provider drivers happen here only, so local mode never loads them
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 from actors.engine import ConversationEngine
@@ -20,7 +21,9 @@ from drivers.local.skills import SkillRegistry
 from drivers.openai.config import OpenAIConfig
 from drivers.openai.realtime import OpenAIRealtimeClient, OpenAIRealtimeSession
 from runtime.config import HubConfig
+from runtime.logging_setup import register_secret
 from speech_api import BlockingTextToSpeechClient
+from speech_api.errors import APIError
 from speech_api.events import RealtimeSessionConfig, TurnDetection
 
 LiveTranscriberOpener = Callable[[], OpenAIRealtimeSession]
@@ -30,9 +33,14 @@ def openai_config(config: HubConfig, *, base_url: str | None = None,
                   api_key_file: str | None = None) -> OpenAIConfig:
     o = config.openai
     key_file = api_key_file or (str(o.api_key_file) if o.api_key_file else None)
-    return OpenAIConfig(api_key_file=key_file, base_url=base_url or o.base_url,
-                        organization=o.organization, project=o.project, timeout_s=o.timeout_s,
-                        max_retries=o.max_retries)
+    built = OpenAIConfig(api_key_file=key_file, base_url=base_url or o.base_url,
+                         organization=o.organization, project=o.project, timeout_s=o.timeout_s,
+                         max_retries=o.max_retries)
+    # The log scrubber and the status socket must know the key to keep it out; with no
+    # key yet there is nothing to hide (the engine reports the missing key when it connects).
+    with contextlib.suppress(APIError):
+        register_secret(built.resolve_api_key())
+    return built
 
 
 def server_turns(config: HubConfig) -> bool:

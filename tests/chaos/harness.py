@@ -42,8 +42,9 @@ PROVIDER_FAULTS = ("none", "drop_before", "drop_during", "drop_after", "refuse",
 DEVICE_FAULTS = ("capture_vanish", "playback_vanish")
 
 
-def config_text(base_url: str, status_socket: Path) -> str:
-    return textwrap.dedent(f"""
+def config_text(base_url: str, status_socket: Path, extra: str = "") -> str:
+    """The chaos config; ``extra`` adds top-level sections (not ones already here)."""
+    return textwrap.dedent(extra) + textwrap.dedent(f"""
         mode: realtime
         audio:
           capture: {{device: chaos-mic, sample_rate: {RATE}, period_ms: 20}}
@@ -60,9 +61,9 @@ def config_text(base_url: str, status_socket: Path) -> str:
     """)
 
 
-def load_chaos_config(tmp_path: Path, base_url: str) -> HubConfig:
+def load_chaos_config(tmp_path: Path, base_url: str, extra: str = "") -> HubConfig:
     path = tmp_path / "maigic.yaml"
-    path.write_text(config_text(base_url, tmp_path / "status.sock"))
+    path.write_text(config_text(base_url, tmp_path / "status.sock", extra))
     return load_config(path).config
 
 
@@ -181,7 +182,8 @@ class ChaosRig:
     """Hub + fake server + fake devices + watchdog; use as a context manager."""
 
     def __init__(self, tmp_path: Path, server: FakeOpenAIServer, *, speed: float | None = None,
-                 seed: int = 10, question: str = "What time is it in Paris?") -> None:
+                 seed: int = 10, question: str = "What time is it in Paris?",
+                 extra_config: str = "") -> None:
         self.server = server
         self.rng = random.Random(seed)
         # devices run faster than real time (MAIGIC_CHAOS_SPEED, default 4x)
@@ -190,7 +192,8 @@ class ChaosRig:
         self.speaker = Speaker(speed=speed)
         self.question = concat(silence(200), flite(question), silence(1200)).data
         server.script.default_reply = Reply(text="ok", audio=tone_pcm(300))
-        self.hub = build_hub(load_chaos_config(tmp_path, server.base_url), self.mic, self.speaker)
+        config = load_chaos_config(tmp_path, server.base_url, extra_config)
+        self.hub = build_hub(config, self.mic, self.speaker)
         self.log = EventCounter()
         self.watchdog = Watchdog(self.hub)
         self._timers: list[threading.Timer] = []

@@ -49,3 +49,28 @@ def listening_sockets(pid: int | None = None) -> list[str]:
         if int(cols[3], 16) & UNIX_LISTENING and int(cols[6]) in mine:
             found.append(f"unix {cols[7] if len(cols) > 7 else '(unnamed)'}")
     return found
+
+
+def tcp_peers(pid: int | None = None) -> set[tuple[str, int]]:
+    """(IPv4 address, port) of every remote end the process's TCP sockets talk to."""
+    mine = socket_inodes(pid)
+    peers = set()
+    for proto in ("tcp", "tcp6"):
+        for line in Path(f"/proc/net/{proto}").read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[3] != TCP_LISTEN and int(cols[9]) in mine:
+                peers.add(_address(cols[2]))
+    return peers
+
+
+def _address(hex_addr: str) -> tuple[str, int]:
+    host, port = hex_addr.split(":")
+    raw = bytes.fromhex(host)
+    if len(raw) == 16 and raw[:12] == b"\0" * 10 + b"\xff\xff":  # IPv4-mapped IPv6
+        raw = raw[12:]
+    if len(raw) == 4:
+        ip = ".".join(str(b) for b in raw[::-1])  # /proc/net/tcp is little-endian
+    else:
+        words = [raw[i:i + 4][::-1].hex() for i in range(0, 16, 4)]
+        ip = ":".join(w[j:j + 4] for w in words for j in (0, 4))
+    return ip, int(port, 16)
