@@ -147,11 +147,15 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
 
     def prepare(self, audio: AudioChunk) -> bytes:
         """16 kHz mono PCM16 bytes of ``audio`` with the noise floor; AudioError if unusable."""
-        if not isinstance(audio, AudioChunk):
-            raise AudioError(f"expected an AudioChunk, got {type(audio).__name__}")
-        mono = to_pcm16_mono(audio, what="speech-to-text input")
+        mono = _mono(audio)
         if self.noise_floor_dbfs is not None:
             mono = NoiseFloor(self.noise_floor_dbfs).apply(mono)
+        return resample_pcm16(mono.data, mono.sample_rate, DECODER_RATE)
+
+    @staticmethod
+    def prepare_without_floor(audio: AudioChunk) -> bytes:
+        """16 kHz mono PCM16 bytes of ``audio`` as it is; AudioError if unusable."""
+        mono = _mono(audio)
         return resample_pcm16(mono.data, mono.sample_rate, DECODER_RATE)
 
     def decode(self, pcm: bytes, search: str | None = None) -> Hypothesis:
@@ -165,7 +169,7 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
 
     def _final_text(self, decoder: Any, pcm: bytes) -> str:
         """The final transcript: whole-utterance decoding(s), independent of earlier calls."""
-        if _is_silent(pcm):
+        if is_silent(pcm):
             return ""  # recognisers hallucinate short words in digital silence
         first = self._decode(decoder, self._first_search, pcm)
         if self.mode != "grammar+free":
@@ -240,6 +244,12 @@ class LocalSpeechToTextClient(BlockingSpeechToTextClient):
         return decoder
 
 
+def _mono(audio: AudioChunk) -> AudioChunk:
+    if not isinstance(audio, AudioChunk):
+        raise AudioError(f"expected an AudioChunk, got {type(audio).__name__}")
+    return to_pcm16_mono(audio, what="speech-to-text input")
+
+
 class _LiveDecoder:
     """One utterance on a pocketsphinx decoder: feed PCM, read partials, finish."""
 
@@ -288,7 +298,7 @@ class NoiseFloor:
         return AudioChunk.pcm(data, mono.sample_rate, captured_at_ns=mono.captured_at_ns)
 
 
-def _is_silent(pcm: bytes, floor: float = SILENCE_RMS) -> bool:
+def is_silent(pcm: bytes, floor: float = SILENCE_RMS) -> bool:
     """True when no 20 ms frame is louder than ``floor`` (RMS in 16-bit units)."""
     import numpy as np
 
