@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.bench.stats import summarize
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -74,19 +71,18 @@ def markdown(figures: Sequence[Figure], header: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def plot(figures: Sequence[Figure], path: Path) -> bool:
-    """Histograms of the per-turn and per-frame latencies; False without matplotlib."""
+def plot(figures: Sequence[Figure], path: Path) -> str:
+    """Histograms of the per-turn and per-frame latencies; returns what happened."""
     try:
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        log.info("matplotlib is not installed: no plot")
-        return False
+        return "no plot: matplotlib is not installed"
     wanted = [f for f in figures if f.unit == "ms" and len(f.samples) >= 5]
     if not wanted:
-        return False
+        return "no plot: no latency figure has enough samples"
     cols = 2
     rows = (len(wanted) + 1) // cols
     fig, axes = plt.subplots(rows, cols, figsize=(11, 3.2 * rows), squeeze=False)
@@ -102,4 +98,4 @@ def plot(figures: Sequence[Figure], path: Path) -> bool:
     fig.tight_layout()
     fig.savefig(path, dpi=90)
     plt.close(fig)
-    return True
+    return f"plotted {path.name}"

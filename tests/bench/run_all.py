@@ -142,11 +142,14 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
     if failures:
         table += "\nFailed benchmarks: " + ", ".join(sorted(failures)) + \
             " (tracebacks in bench-results.json)\n"
+    engines = details.get("bench_engines")
+    if isinstance(engines, dict) and engines.get("output"):
+        table += ("\n## Offline engines (tests/bench/bench_engines.py)\n\n```\n"
+                  + str(engines["output"]).strip() + "\n```\n")
     (out_dir / "bench-results.md").write_text(table)
     plotted = plot(figures, out_dir / "bench-latency.png")
     print(table)
-    print(f"[bench] wrote {out_dir / 'bench-results.json'}, bench-results.md"
-          + (", bench-latency.png" if plotted else " (no plot: matplotlib not installed)"))
+    print(f"[bench] wrote {out_dir / 'bench-results.json'}, bench-results.md; {plotted}")
     return results
 
 
