@@ -16,10 +16,12 @@ engine with a local side also announces timers when they ring.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from actors.engine import ConversationEngine, Emit
 from actors.engines.delegating import DelegatingEngine
+from actors.engines.fallback import FallbackEngine, TurnDetector
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
@@ -116,11 +118,10 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     online, probe_per_turn = _online_engine(config, skills)
     if not config.fallback.enabled:
         return WithSkills(WithAnnouncer(online, offline), skills)
-    from actors.engines.fallback import FallbackEngine
-
     fallback = FallbackEngine(online, offline, ctx.link,
                               retry_online_s=config.fallback.retry_online_s,
-                              probe_per_turn=probe_per_turn)
+                              probe_per_turn=probe_per_turn,
+                              turn_detector=_turn_detector(config))
     return WithSkills(fallback, skills)
 
 
@@ -131,6 +132,14 @@ def _online_engine(config: HubConfig, skills: SkillRegistry) -> tuple[Conversati
     if config.mode == "realtime":
         return realtime_engine(config, skills), False
     return chained_engine(config, skills), True
+
+
+def _turn_detector(config: HubConfig) -> Callable[[], TurnDetector] | None:
+    """Offline turn detection where the provider's VAD ends turns online."""
+    from runtime.hub_parts import segmenter
+    from runtime.online_engines import server_turns
+
+    return (lambda: segmenter(config)) if server_turns(config) else None
 
 
 def _transcribe_engine(config: HubConfig, link: ProviderLink) -> ConversationEngine:

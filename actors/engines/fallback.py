@@ -10,6 +10,10 @@ engine for the next turns when the provider is unreachable or rejects the key:
   turn (chained) failing a turn, switches to local mode at once; a turn that was
   waiting for the provider's answer is answered locally from a copy of its audio.
 
+When the provider's VAD ended the turns (always listening with server turn
+detection), local mode finds them itself: ``turn_detector`` segments the audio
+and the provider's ``SpeechStarted`` / ``SpeechStopped`` are emitted for it.
+
 The first offline answer starts with the notice ("I'm offline, ..."), once per
 outage. Going back: an engine with a standing connection (realtime) keeps
 reconnecting by itself and its ``SessionReady`` ends local mode; a per-turn
@@ -24,11 +28,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from actors.engine import ConversationEngine, Emit
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.timer import DeadlineTimer
+from drivers.local.segmenter import SpeechEnd, SpeechStart, VadEvent
 from speech_api import AudioChunk
 from speech_api.events import (
     ConnectionLost,
@@ -37,12 +43,19 @@ from speech_api.events import (
     ResponseDone,
     ResponseStarted,
     SessionReady,
+    SpeechStarted,
+    SpeechStopped,
 )
 
 log = logging.getLogger(__name__)
 
 OFFLINE_NOTICE = "I'm offline, I can still tell the time and set timers."
 OFFLINE_AFTER_S = 3.0  # a dropped link that is back within this is not an outage
+PREROLL_MS = 300  # audio kept from before a detected turn's speech start
+
+
+class TurnDetector(Protocol):
+    def feed(self, chunk: AudioChunk) -> list[VadEvent]: ...
 
 
 class FallbackEngine:
@@ -55,6 +68,7 @@ class FallbackEngine:
         retry_online_s: float,
         probe_per_turn: bool,
         offline_after_s: float = OFFLINE_AFTER_S,
+        turn_detector: Callable[[], TurnDetector] | None = None,
         notice: str = OFFLINE_NOTICE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -64,6 +78,8 @@ class FallbackEngine:
         self.retry_online_s = retry_online_s
         self.probe_per_turn = probe_per_turn
         self.offline_after_s = offline_after_s
+        self.make_detector = turn_detector
+        self._detector: TurnDetector | None = None
         self.notice = notice
         self._clock = clock
         self._lock = threading.Lock()
@@ -94,6 +110,21 @@ class FallbackEngine:
             online = self._turn_online
         if online:
             self.online.send_audio(chunk)
+        elif self.local_mode and self.make_detector is not None:
+            self._detect_turn(chunk)
+
+    def _detect_turn(self, chunk: AudioChunk) -> None:
+        """Local mode standing in for the provider's VAD (server turn detection)."""
+        if self._detector is None:
+            assert self.make_detector is not None
+            self._detector = self.make_detector()
+        for event in self._detector.feed(chunk):
+            if isinstance(event, SpeechStart):
+                self.local.turn.keep_last(PREROLL_MS)
+                self._forward(SpeechStarted())
+            elif isinstance(event, SpeechEnd):
+                self._forward(SpeechStopped())
+                self.end_turn()
 
     def end_turn(self) -> None:
         chunks = self.local.turn.take()
@@ -191,6 +222,7 @@ class FallbackEngine:
             self._abandoned = False  # a new session: nothing late can come
             self._outage += 1  # cancels a pending outage timer
             was_local, self.local_mode = self.local_mode, False
+            self._detector = None
             if self.link.set_online(True):
                 self._notice_due = True  # the next outage is announced again
         if was_local:

@@ -48,6 +48,13 @@ class TurnAudio:
     def clear(self) -> None:
         self.take()
 
+    def keep_last(self, ms: float) -> None:
+        """Drop all but the last ``ms`` (the pre-roll before speech started)."""
+        with self._lock:
+            while len(self._chunks) > 1 and \
+                    self._ms - (self._chunks[0].duration_ms or 0.0) >= ms:
+                self._ms -= self._chunks.pop(0).duration_ms or 0.0
+
 
 class WorkerEngine(Generic[JobT]):
     """Base of the local, chained and transcribe engines; subclasses implement ``handle``."""

@@ -107,3 +107,32 @@ fallback: {enabled: true, retry_online_s: 1}
     assert context.link.online is True
     transcriptions = [r for r in fake_openai.requests if r.path.endswith("/transcriptions")]
     assert len(transcriptions) == 3  # the failed turn was tried online first
+
+
+def test_with_server_turn_detection_local_mode_finds_the_turns_itself(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    fake_openai.script.add_reply(Reply(text="Online answer one.", ms_per_char=30))
+    question = flite("what time is it")
+    pcm = concat(silence(600), question, silence(5000), question, silence(8000)).data
+    run = ModeHub(tmp_path, fake_openai, """
+openai: {realtime: {turn_detection: server_vad}}
+fallback: {enabled: true, retry_online_s: 1}
+""")
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(1, 20)
+        assert run.hub.wait_for_state("idle", 10)
+        fake_openai.script.reject_websocket(401, code="invalid_api_key", times=1000)
+        fake_openai.drop_realtime_connections()
+        run.wait_answers(2, 25)
+        assert run.hub.wait_for_state("idle", 10)
+    assert "input_audio_buffer.commit" not in fake_openai.types("in")  # the server's VAD
+    assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), run.answers()
+    kinds = [type(e).__name__ for e in run.events.items]
+    after_first = kinds[kinds.index("ResponseDone") + 1:]
+    # the fallback stood in for the provider's VAD: speech started, stopped, then the answer
+    started = after_first.index("SpeechStarted")
+    stopped = after_first.index("SpeechStopped", started)
+    heard_at = after_first.index("InputTranscript", stopped)
+    assert heard_at < after_first.index("ResponseDone", heard_at)
+    assert run.heard()[-1] == "what time is it"
