@@ -146,6 +146,8 @@ class Conversation:
             if self.state is State.OFFLINE:
                 return self._rest("provider reconnected" if msg.reconnected else "provider ready")
             return []
+        if isinstance(msg, m.ActorStarted):
+            return self._sync(msg.role)
         if isinstance(msg, m.ActorRestarted):
             if self.state is State.MUTED:
                 return [Send(LISTENER, m.SetMuted(True))]
@@ -249,6 +251,16 @@ class Conversation:
         return None
 
     # --- building blocks --------------------------------------------------------
+
+    def _sync(self, role: str) -> list[Effect]:
+        """What a (re)started Listener must be told to match the current state."""
+        if role != LISTENER:
+            return []
+        mic_open = self.state is State.LISTENING or (
+            self.settings.server_turns and self.online
+            and self.state not in (State.MUTED, State.OFFLINE))
+        mic: object = m.OpenMic(self._clock()) if mic_open else m.CloseMic()
+        return [Send(LISTENER, m.SetMuted(self.state is State.MUTED)), Send(LISTENER, mic)]
 
     def _listen(self, cause: str, *, ptt: bool, since_ns: int | None = None,
                 heard: bool = False, follow_up: bool = False) -> list[Effect]:

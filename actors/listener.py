@@ -70,6 +70,7 @@ class ListenerActor(HubActor):
         self.wake = self.wake_factory()
         # A restarted Listener finds a full mailbox whose nudge went to its predecessor.
         self.actor_ref.tell(m.AudioReady())
+        self.tell(CONTROLLER, m.ActorStarted(LISTENER))  # mic and mute state, please
 
     def release(self) -> None:
         close = getattr(self.wake, "close", None)

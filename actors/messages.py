@@ -223,6 +223,14 @@ class RestartActor:
 
 
 @dataclass(frozen=True, slots=True)
+class ActorStarted:
+    """An actor finished its setup (first start or restart): the Controller resends it
+    what it must know (mute, mic), since earlier messages to it may have been dropped."""
+
+    role: str
+
+
+@dataclass(frozen=True, slots=True)
 class ActorRestarted:
     role: str
 

@@ -304,3 +304,15 @@ def test_every_waiting_state_has_a_deadline() -> None:
         effects = conv.handle(message)
         assert now(conv) is state
         assert arms(effects), f"no deadline armed entering {state}"
+
+
+def test_a_listener_that_starts_late_is_told_the_mic_state() -> None:
+    conv, clock = online(ConversationSettings(server_turns=True))
+    effects = conv.handle(m.ActorStarted("listener"))
+    assert sent(effects, LISTENER) == [m.SetMuted(False), m.OpenMic(clock.now)]
+    conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))
+    effects = conv.handle(m.ActorStarted("listener"))
+    assert sent(effects, LISTENER) == [m.SetMuted(True), m.CloseMic()]
+    hub_turns, _ = online()
+    effects = hub_turns.handle(m.ActorStarted("listener"))
+    assert sent(effects, LISTENER) == [m.SetMuted(False), m.CloseMic()]
