@@ -35,4 +35,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[${extras}]"
+if [ "$extras" != "openai" ]; then
+  # the Silero VAD model file only: the package's own dependencies would pull in torch
+  .venv/bin/python -m pip install -q --no-deps "silero-vad>=5,<7"
+fi
 echo "setup: ready (.venv, extras: ${extras})"
