@@ -94,12 +94,16 @@ class ListenerActor(HubActor):
                 self.mic_since_ns = None
                 if then is not None:
                     self.tell(SESSION, then)
-            case m.SetMuted(muted=muted):
+            case m.SetMuted(muted=muted) if muted != self.muted:
+                # the stream is interrupted: start the detectors afresh (only then, since
+                # a reset mid-stream shifts the wake word's frames and can cost a detection)
                 self.muted = muted
                 if self.segmenter is not None:
                     self.segmenter.reset()
                 if self.wake is not None:
                     self.wake.reset()
+            case m.SetMuted():
+                pass
             case _:
                 self.unexpected(message)
         return None
