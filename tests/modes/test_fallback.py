@@ -24,7 +24,7 @@ def test_provider_lost_answers_offline_with_the_notice_then_goes_online_again(
     fake_openai.script.add_reply(Reply(text="Online answer one.", ms_per_char=30))
     fake_openai.script.add_reply(Reply(text="Online answer two.", ms_per_char=30))
     question = flite("what time is it")
-    pcm = concat(silence(600), question, silence(5000), question, silence(6000), question,
+    pcm = concat(silence(600), question, silence(4000), question, silence(5000), question,
                  silence(8000)).data
     context = EngineContext()
     run = ModeHub(tmp_path, fake_openai, "fallback: {enabled: true, retry_online_s: 1}", context)
@@ -83,7 +83,7 @@ def test_a_chained_turn_the_provider_fails_is_answered_locally_and_the_next_goes
     fake_openai.script.add_chat_reply(ChatReply(text="Online answer one."))
     fake_openai.script.add_chat_reply(ChatReply(text="Online answer two."))
     question = flite("what time is it")
-    pcm = concat(silence(600), question, silence(4500), question, silence(5000), question,
+    pcm = concat(silence(600), question, silence(4000), question, silence(4500), question,
                  silence(6000)).data
     context = EngineContext()
     run = ModeHub(tmp_path, fake_openai, """
@@ -114,7 +114,7 @@ def test_with_server_turn_detection_local_mode_finds_the_turns_itself(
 ) -> None:
     fake_openai.script.add_reply(Reply(text="Online answer one.", ms_per_char=30))
     question = flite("what time is it")
-    pcm = concat(silence(600), question, silence(5000), question, silence(8000)).data
+    pcm = concat(silence(600), question, silence(4000), question, silence(8000)).data
     run = ModeHub(tmp_path, fake_openai, """
 openai: {realtime: {turn_detection: server_vad}}
 fallback: {enabled: true, retry_online_s: 1}
