@@ -115,7 +115,7 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
                                                      provider_reachable=ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
-    online, probe_per_turn = _online_engine(config, skills)
+    online, probe_per_turn = _online_engine(config, skills, parts.tts)
     if not config.fallback.enabled:
         return WithSkills(WithAnnouncer(online, offline), skills)
     fallback = FallbackEngine(online, offline, ctx.link,
@@ -125,13 +125,14 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     return WithSkills(fallback, skills)
 
 
-def _online_engine(config: HubConfig, skills: SkillRegistry) -> tuple[ConversationEngine, bool]:
+def _online_engine(config: HubConfig, skills: SkillRegistry,
+                   local_tts: BlockingTextToSpeechClient) -> tuple[ConversationEngine, bool]:
     """The provider's engine and whether it is retried per turn (no standing connection)."""
     from runtime.online_engines import chained_engine, realtime_engine
 
     if config.mode == "realtime":
         return realtime_engine(config, skills), False
-    return chained_engine(config, skills), True
+    return chained_engine(config, skills, local_tts), True
 
 
 def _turn_detector(config: HubConfig) -> Callable[[], TurnDetector] | None:

@@ -69,7 +69,9 @@ def realtime_engine(config: HubConfig, skills: SkillRegistry) -> ConversationEng
     return ToolRunningEngine(RealtimeEngine(open_session, backoff), skills)
 
 
-def chained_engine(config: HubConfig, skills: SkillRegistry) -> ConversationEngine:
+def chained_engine(config: HubConfig, skills: SkillRegistry,
+                   local_tts: BlockingTextToSpeechClient) -> ConversationEngine:
+    """``local_tts`` speaks when ``chained.tts.provider`` is local."""
     from drivers.openai.chat import ChatClient
 
     c = config.chained
@@ -77,7 +79,7 @@ def chained_engine(config: HubConfig, skills: SkillRegistry) -> ConversationEngi
     chat = ChatClient(openai_config(config, base_url=c.llm.base_url, api_key_file=llm_key),
                       model=c.llm.model)
     return ChainedEngine(
-        _chained_stt(config), chat, _chained_tts(config, skills),
+        _chained_stt(config), chat, _chained_tts(config, local_tts),
         history=ConversationHistory(c.llm.max_history_turns),
         instructions=c.llm.instructions, skills=skills, language=c.stt.language,
     )
@@ -97,12 +99,11 @@ def _chained_stt(config: HubConfig) -> TurnTranscriber:
     return ClipTranscriber(client, language=stt.language, stream=stt.mode == "stream")
 
 
-def _chained_tts(config: HubConfig, skills: SkillRegistry) -> BlockingTextToSpeechClient:
+def _chained_tts(config: HubConfig,
+                 local_tts: BlockingTextToSpeechClient) -> BlockingTextToSpeechClient:
     tts = config.chained.tts
     if tts.provider == "local":
-        from runtime.engine_factory import load_local_parts
-
-        return load_local_parts(config, skills.jsgf()).tts
+        return local_tts
     from drivers.openai.tts import OpenAITextToSpeechClient
 
     return OpenAITextToSpeechClient(openai_config(config), model=tts.model, voice=tts.voice,
