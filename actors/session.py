@@ -130,6 +130,7 @@ class SessionActor(HubActor):
             case ev.SpeechStarted():
                 self.tell(CONTROLLER, m.ProviderHeardSpeech(event.received_at_ns))
             case ev.SpeechStopped():
+                self.timer.start(event.received_at_ns)  # the provider ended the turn
                 self.tell(CONTROLLER, m.ProviderHeardSilence(event.received_at_ns))
             case ev.InputTranscript(is_final=True, text=text):
                 if self.log_conversation:

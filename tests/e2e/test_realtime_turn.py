@@ -75,5 +75,6 @@ def test_always_listening_with_server_vad(
     update = fake_openai.frames_of("in")[0].payload
     assert update["session"]["audio"]["input"]["turn_detection"]["type"] == "server_vad"
     assert 550 <= loud_ms(played(alsa_files)) <= 800
+    assert list(hub.turns[-1]) == ["response_started", "first_delta", "first_written"]
     assert Transitions(caplog.records).states() == ["IDLE", "LISTENING", "THINKING", "SPEAKING",
                                                     "IDLE"]
