@@ -44,7 +44,12 @@ def voice_figures(run: ChildRun, suffix: str = "") -> list[Figure]:
                note="speech end: last 10 ms frame within 40 dB of the clip's peak; webrtc VAD "
                     "hears the fading tail as speech"),
         figure(f"v2v_after_decision{suffix}", f"VAD end decision -> first reply written{suffix}",
-               v2v["after_decision"], "ms", goal_median=50, keep_samples=not suffix),
+               v2v["after_decision"], "ms", goal_median=50, keep_samples=not suffix,
+               note="includes the fake server's own time to answer response.create"),
+        figure(f"v2v_hub_only{suffix}", f"the hub's share of it{suffix}", v2v["hub_only"], "ms",
+               goal_median=50, keep_samples=False,
+               note="VAD decision -> commit + response.create sent, plus first delta "
+                    "received -> first period written"),
     ]
 
 

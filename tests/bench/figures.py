@@ -72,34 +72,43 @@ def delta_to_written(run: ChildRun) -> list[float]:
 
 
 def _first_write_of_response_after(run: ChildRun, after_ns: int) -> tuple[int, int] | None:
-    """(response received ns, first reply period written ns) of the first answer after."""
+    """(first audio delta received ns, first reply period written ns) of the first answer."""
     records = _records(run)
     items: dict[str, set[str]] = defaultdict(set)
-    for rid, item, _rx, _ms in records["deltas"]:
+    first_rx: dict[str, int] = {}
+    for rid, item, rx, _ms in records["deltas"]:
         items[rid].add(item)
+        first_rx.setdefault(rid, rx)
     for rid, received in records["responses"]:
         if received <= after_ns or not items[rid]:
             continue
         written = [at for item, _p, at in records["writes"] if item in items[rid]]
         if written:
-            return received, min(written)
+            return first_rx[rid], min(written)
     return None
 
 
 def voice_to_voice(run: ChildRun) -> dict[str, list[float]]:
     """Per turn: input speech end -> first reply sample written, minus the endpoint silence;
-    split into speech end -> VAD's end estimate and VAD's end decision -> first written."""
-    out: dict[str, list[float]] = {"added": [], "vad_lag": [], "after_decision": []}
+    split into speech end -> VAD's end estimate and VAD's end decision -> first written,
+    and the hub's own share of the latter: decision -> commit and response.create sent,
+    plus first audio delta received -> written (the provider's time left out)."""
+    out: dict[str, list[float]] = {"added": [], "vad_lag": [], "after_decision": [],
+                                   "hub_only": []}
     vad_ends = [(at, decided) for kind, at, decided in _records(run)["vad"] if kind == "end"]
+    commits = [tuple(pair) for pair in _records(run)["end_turns"]]
     for end_ns in usable_marks(run, "end"):
         found = _first_write_of_response_after(run, end_ns)
         decision = next(((at, d) for at, d in vad_ends if d > end_ns), None)
         if found is None or decision is None:
             continue
-        written = found[1]
+        first_rx, written = found
         out["added"].append((written - end_ns) / MS - run.endpoint_ms)
         out["vad_lag"].append((decision[0] - end_ns) / MS)
         out["after_decision"].append((written - decision[1]) / MS)
+        sent = next((c[1] for c in commits if c[0] >= decision[1]), None)
+        if sent is not None and sent <= first_rx:
+            out["hub_only"].append((sent - decision[1] + written - first_rx) / MS)
     return out
 
 

@@ -47,7 +47,7 @@ class Records:
     writes: list[tuple[str, int, int]] = field(default_factory=list)  # item, played ms, at
     flushes: list[tuple[int, int]] = field(default_factory=list)  # called, returned
     interrupts: list[tuple[int, int, bool]] = field(default_factory=list)  # called, sent, cancel
-    end_turns: list[int] = field(default_factory=list)
+    end_turns: list[tuple[int, int]] = field(default_factory=list)  # called, commit sent
     vad: list[tuple[str, int, int]] = field(default_factory=list)  # kind, event at, decided
     wakes: list[tuple[int, int]] = field(default_factory=list)  # detection at, decided
     states: list[tuple[str, str, int]] = field(default_factory=list)  # state, cause, at
@@ -100,8 +100,9 @@ class ProbedEngine:
         self.records.add("sends", (chunk.captured_at_ns, chunk.duration_ms or 0.0, now_ns()))
 
     def end_turn(self) -> None:
-        self.records.add("end_turns", now_ns())
+        called = now_ns()
         self.inner.end_turn()
+        self.records.add("end_turns", (called, now_ns()))
 
     def cancel_turn(self) -> None:
         self.inner.cancel_turn()

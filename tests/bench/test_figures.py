@@ -65,6 +65,7 @@ def test_voice_to_voice_subtracts_the_endpoint_and_splits_at_the_vad() -> None:
     end_ns = START + int(end_ms * MS)
     records = {
         "vad": [("end", end_ns + 80 * MS, end_ns + 810 * MS)],
+        "end_turns": [(end_ns + 811 * MS, end_ns + 812 * MS)],
         "responses": [("r1", end_ns + 815 * MS)],
         "deltas": [("r1", "i1", end_ns + 816 * MS, 20.0)],
         "writes": [("i1", 20, end_ns + 818 * MS)],
@@ -73,6 +74,7 @@ def test_voice_to_voice_subtracts_the_endpoint_and_splits_at_the_vad() -> None:
     assert v2v["added"] == [pytest.approx(118.0)]
     assert v2v["vad_lag"] == [pytest.approx(80.0)]
     assert v2v["after_decision"] == [pytest.approx(8.0)]
+    assert v2v["hub_only"] == [pytest.approx(4.0)]  # 2 ms to send the commit + 2 ms to play
 
 
 def test_marks_before_the_hub_settled_are_not_used() -> None:
