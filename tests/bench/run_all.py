@@ -1,7 +1,7 @@
 """Run every benchmark; write bench-results.json, bench-results.md and bench-latency.png.
 
     .venv/bin/python -m tests.bench.run_all            # full run, about 13 minutes
-    .venv/bin/python -m tests.bench.run_all --quick    # smaller samples, about 4.5 minutes
+    .venv/bin/python -m tests.bench.run_all --quick    # smaller samples, about 4 minutes
 
 Each benchmark runs the real hub in a child process against the fake OpenAI
 server, with real alsa-lib file-plugin devices paced in real time (see
@@ -56,15 +56,16 @@ class Profile:
     wake_models: tuple[str, ...]
     pizero_turns: int
     pizero_barge_ins: int
+    engines: bool = True  # also run the offline engines' own benchmark (~50 s)
 
 
 FULL = Profile(turns=30, pinned_turns=6, barge_ins=10, idle_s=120, idle_pinned_s=30,
                memory_turns=1, memory_reps=1, leak_s=90, startup_reps=3,
                wake_models=("okay_nabu", "hey_jarvis", "alexa"), pizero_turns=5,
                pizero_barge_ins=5)
-QUICK = Profile(turns=5, pinned_turns=2, barge_ins=3, idle_s=20, idle_pinned_s=15,
+QUICK = Profile(turns=5, pinned_turns=2, barge_ins=3, idle_s=15, idle_pinned_s=10,
                 memory_turns=1, memory_reps=1, leak_s=30, startup_reps=1,
-                wake_models=("okay_nabu",), pizero_turns=2, pizero_barge_ins=2)
+                wake_models=("okay_nabu",), pizero_turns=2, pizero_barge_ins=2, engines=False)
 
 
 def _git_commit() -> str:
@@ -116,8 +117,9 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
         ("startup", lambda: bench_startup.run(profile.startup_reps)),
         ("wake", lambda: bench_wake.run(profile.wake_models)),
         ("pizero", lambda: bench_pizero.run(profile.pizero_turns, profile.pizero_barge_ins)),
-        ("engines", _engines_bench),
     ]
+    if profile.engines:
+        steps.append(("engines", _engines_bench))
     for name, step in steps:
         step_started = time.monotonic()
         print(f"[bench] {name} ...", flush=True)
@@ -156,7 +158,8 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller samples (~4.5 minutes)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smaller samples, no offline-engines benchmark (~4 minutes)")
     parser.add_argument("--out", type=Path, default=Path.cwd(),
                         help="directory for the results (default: the current directory)")
     args = parser.parse_args(argv)
