@@ -24,6 +24,9 @@ from speech_api import events as ev
 log = logging.getLogger(__name__)
 
 NO_TOOLS = '{"error": "no tools are available in this mode"}'
+# Reply pieces allowed in the Playback actor's inbox: a provider sending audio faster
+# than Playback can take it in would otherwise grow that (unbounded) inbox without limit.
+MAX_PLAYBACK_BACKLOG = 50
 
 
 @dataclass(slots=True)
@@ -57,6 +60,7 @@ class SessionActor(HubActor):
         self.cancel_next_response = False  # interrupted before response.created arrived
         self.awaiting_response = False
         self.timer = TurnTimer()
+        self.dropped_reply_pieces = 0
 
     def setup(self) -> None:
         self.engine = self.engine_factory()
@@ -152,6 +156,12 @@ class SessionActor(HubActor):
         if delta.response_id in self.cancelled or answer is None or \
                 answer.response_id != delta.response_id:
             return  # late audio of an interrupted answer
+        if self._playback_behind():
+            self.dropped_reply_pieces += 1  # audio only: control messages are never dropped
+            if self.dropped_reply_pieces == 1 or self.dropped_reply_pieces % 100 == 0:
+                log.warning("playback is behind: dropped %d pieces of reply audio so far",
+                            self.dropped_reply_pieces)
+            return
         chunk = AudioChunk.pcm(delta.pcm, delta.sample_rate, captured_at_ns=delta.received_at_ns)
         first = not answer.received_ms
         duration = chunk.duration_ms or 0.0
@@ -161,6 +171,11 @@ class SessionActor(HubActor):
         if first:
             self.timer.mark("first_delta", delta.received_at_ns)
             self.tell(CONTROLLER, m.ReplyAudioStarted(delta.response_id))
+
+    def _playback_behind(self) -> bool:
+        ref = self.wiring.peers.get(PLAYBACK)
+        qsize = getattr(ref.actor_inbox, "qsize", None) if ref is not None else None
+        return callable(qsize) and int(qsize()) > MAX_PLAYBACK_BACKLOG  # a queue.Queue
 
     def _on_done(self, response_id: str, status: str, transcript: str) -> None:
         if response_id in self.cancelled:

@@ -1,5 +1,7 @@
 """Bounded resources: a provider that sends audio much faster than real time, for many
-minutes of audio, cannot make the hub's memory grow (old audio is dropped, never control).
+minutes of audio, cannot make the hub's memory grow (audio is dropped, never control):
+the realtime event queue and the playback buffer drop their oldest audio, and the
+Session drops reply audio while the Playback actor's inbox is backed up.
 
 The fake server runs in its own process (``tests/chaos/flood_server.py``) so this
 process's RSS is the hub's. Also checks each buffer's own limit and overflow policy.
@@ -15,7 +17,10 @@ from pathlib import Path
 
 import pytest
 
+from actors.session import MAX_PLAYBACK_BACKLOG
+from actors.wiring import PLAYBACK
 from drivers.openai.event_queue import EventQueue
+from runtime.hub import Hub
 from speech_api.events import AudioDelta, ResponseDone
 from tests.chaos.devices import Mic, Speaker
 from tests.chaos.harness import build_hub, load_chaos_config
@@ -23,8 +28,14 @@ from tests.chaos.procstat import rss_kib
 from tests.fakes.openai_server import DEFAULT_API_KEY
 from tests.local.speech import concat, flite, silence
 
-FLOOD_MINUTES = 20  # of 24 kHz audio: 57.6 MB of PCM, 77 MB of base64 JSON
+FLOOD_MINUTES = 10  # of 24 kHz audio: 28.8 MB of PCM, 38 MB of base64 JSON
 REPO = Path(__file__).resolve().parents[2]
+
+
+def inbox_size(hub: Hub, role: str) -> int:
+    ref = hub.wiring.peers.get(role) if hub.wiring is not None else None
+    qsize = getattr(ref.actor_inbox, "qsize", None) if ref is not None else None
+    return int(qsize()) if callable(qsize) else 0
 
 
 class FloodServer:
@@ -68,6 +79,7 @@ def test_audio_flood_keeps_memory_bounded(tmp_path: Path, monkeypatch: pytest.Mo
     mic, speaker = Mic(speed=4), Speaker(speed=1)
     hub = build_hub(load_chaos_config(tmp_path, server.base_url), mic, speaker)
     samples: list[tuple[float, int]] = []
+    backlog: list[int] = []  # reply messages waiting in the Playback actor's inbox
     try:
         hub.start()
         assert hub.wait_for_state("idle", 20), hub.state
@@ -79,6 +91,7 @@ def test_audio_flood_keeps_memory_bounded(tmp_path: Path, monkeypatch: pytest.Mo
         while server.sent_bytes < total * 0.95 and time.monotonic() < deadline:
             time.sleep(0.5)
             samples.append((server.sent_bytes / 48000, rss_kib() - baseline))
+            backlog.append(inbox_size(hub, PLAYBACK))
         time.sleep(2)  # let the last of it arrive
         samples.append((server.sent_bytes / 48000, rss_kib() - baseline))
         assert hub.ping_all(timeout=5), "an actor stopped answering under the flood"
@@ -87,11 +100,13 @@ def test_audio_flood_keeps_memory_bounded(tmp_path: Path, monkeypatch: pytest.Mo
         hub.stop()
         server.close()
     print(f"\naudio sent (s) vs hub RSS growth (KiB): {samples[::max(1, len(samples) // 12)]}")
+    print(f"playback inbox backlog (messages): {backlog[::max(1, len(backlog) // 12)]}")
     sent_s = samples[-1][0]
+    assert max(backlog) <= MAX_PLAYBACK_BACKLOG + 5, backlog
     assert sent_s > FLOOD_MINUTES * 60 * 0.9, f"only {sent_s:.0f} s of audio arrived"
-    # 20 minutes of audio arrived in far less time; the hub kept at most its buffers
-    # (10 s playback buffer, 500 queued deltas), not the 38 MB it was sent at 16 kHz.
-    assert max(growth for _, growth in samples) < 24 * 1024, samples
+    # 10 minutes of audio arrived in far less time; the hub kept at most its buffers
+    # (10 s playback buffer, 500 queued deltas), not the 19 MB it makes at 16 kHz.
+    assert max(growth for _, growth in samples) < 12 * 1024, samples
 
 
 def test_event_queue_drops_oldest_audio_never_control() -> None:
