@@ -178,6 +178,22 @@ class Tally:
         }
 
 
+@dataclass
+class Outcome:
+    row: dict[str, Any]
+    hangs: list[str]
+    tracebacks: list[str]
+
+    def assert_survived(self) -> None:
+        """No hang, crash, traceback or restart, and no question left unanswered."""
+        row = self.row
+        assert self.hangs == [], self.hangs
+        assert row["crashes"] == 0 and self.tracebacks == [], self.tracebacks
+        assert row["actor_restarts"] == 0, row
+        assert row["lost_turns"] == 0, row
+        assert row["answered"] + row["answered_locally"] == row["turns_attempted"], row
+
+
 class ChaosRig:
     """Hub + fake server + fake devices + watchdog; use as a context manager."""
 
@@ -215,6 +231,12 @@ class ChaosRig:
         finally:
             self.hub.stop()
             logging.getLogger().removeHandler(self.log)
+
+    def result(self, tally: Tally, started: float) -> Outcome:
+        """The run's summary row, its hangs and the first tracebacks (call before exit)."""
+        tally.seconds = time.monotonic() - started
+        return Outcome(tally.row(self), list(self.watchdog.hangs),
+                       list(self.log.last_tracebacks))
 
     def crashes(self) -> int:
         c = self.log.counts

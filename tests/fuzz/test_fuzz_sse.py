@@ -164,46 +164,35 @@ SETTINGS = settings(max_examples=120, deadline=None,
                                            HealthCheck.too_slow])
 
 
+def consume_chat(cfg: OpenAIConfig) -> None:
+    with ChatClient(cfg).stream([{"role": "user", "content": "hi"}]) as stream:
+        events = list(stream)
+    if events:
+        assert isinstance(events[-1], ChatDone)
+
+
+def consume_transcription(cfg: OpenAIConfig) -> None:
+    client = OpenAISpeechToTextClient(cfg, model="gpt-4o-mini-transcribe")
+    for text in client.transcribe_stream_blocking(AudioChunk.pcm(b"\0\0" * 1600, 16000)):
+        assert isinstance(text, str)
+
+
+def consume_speech(cfg: OpenAIConfig) -> None:
+    client = OpenAITextToSpeechClient(cfg, stream_format="sse")
+    for chunk in client.synthesize_stream_blocking("hello"):
+        assert len(chunk.data) % 2 == 0
+
+
+CONSUMERS: dict[str, Callable[[OpenAIConfig], None]] = {
+    "chat": consume_chat, "stt": consume_transcription, "tts": consume_speech}
+
+
+@pytest.mark.parametrize("kind", sorted(CONSUMERS))
 @SETTINGS
-@given(sse_streams("chat"))
-def test_chat_stream(sse_server: SseServer, body: bytes) -> None:
-    sse_server.body = body
-    client = ChatClient(config(sse_server))
-
-    def consume() -> None:
-        with client.stream([{"role": "user", "content": "hi"}]) as stream:
-            events = list(stream)
-        if events:
-            assert isinstance(events[-1], ChatDone)
-
-    ends_cleanly(consume)
-
-
-@SETTINGS
-@given(sse_streams("stt"))
-def test_transcription_stream(sse_server: SseServer, body: bytes) -> None:
-    sse_server.body = body
-    client = OpenAISpeechToTextClient(config(sse_server), model="gpt-4o-mini-transcribe")
-    audio = AudioChunk.pcm(b"\0\0" * 1600, 16000)
-
-    def consume() -> None:
-        for text in client.transcribe_stream_blocking(audio):
-            assert isinstance(text, str)
-
-    ends_cleanly(consume)
-
-
-@SETTINGS
-@given(sse_streams("tts"))
-def test_speech_sse_stream(sse_server: SseServer, body: bytes) -> None:
-    sse_server.body = body
-    client = OpenAITextToSpeechClient(config(sse_server), stream_format="sse")
-
-    def consume() -> None:
-        for chunk in client.synthesize_stream_blocking("hello"):
-            assert len(chunk.data) % 2 == 0
-
-    ends_cleanly(consume)
+@given(data=st.data())
+def test_stream_ends_cleanly(sse_server: SseServer, kind: str, data: st.DataObject) -> None:
+    sse_server.body = data.draw(sse_streams(kind))
+    ends_cleanly(lambda: CONSUMERS[kind](config(sse_server)))
 
 
 def test_valid_streams_give_results(sse_server: SseServer) -> None:
