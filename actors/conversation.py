@@ -99,6 +99,7 @@ class Conversation:
         self._heard = False  # local VAD heard speech in this turn
         self._follow_up = False
         self._last_voice_end_ns = 0
+        self._mute_after_answer = False  # "mute" was said: mute once "Muted." is heard
         self._handlers: dict[State, Handler] = {
             State.IDLE: self._on_idle,
             State.LISTENING: self._on_listening,
@@ -133,8 +134,9 @@ class Conversation:
             if self.state is State.MUTED:
                 return [Send(LISTENER, m.SetMuted(False)), _earcon("UNMUTED"),
                         *self._rest("unmuted by double tap")]
-            return [*self._abort(), Send(LISTENER, m.SetMuted(True)), _earcon("MUTED"),
-                    *self._go(State.MUTED, "muted by double tap")]
+            return [*self._abort(), _earcon("MUTED"), *self._mute("muted by double tap")]
+        if isinstance(msg, m.MuteRequested):
+            return self._mute_request(msg.muted)
         if isinstance(msg, m.ProviderOffline):
             was_online, self.online = self.online, False
             if self.state in (State.MUTED, State.OFFLINE):
@@ -250,6 +252,19 @@ class Conversation:
                 return [_earcon("OFFLINE")]
         return None
 
+    def _mute_request(self, muted: bool) -> list[Effect]:
+        """Mute by voice; unmuting by voice cannot happen (a muted mic hears nothing)."""
+        if not muted or self.state is State.MUTED:
+            return []
+        if self.state in (State.THINKING, State.SPEAKING):
+            self._mute_after_answer = True  # let the spoken confirmation play first
+            return []
+        return [*self._abort(), *self._mute("muted by request")]
+
+    def _mute(self, cause: str) -> list[Effect]:
+        self._mute_after_answer = False
+        return [Send(LISTENER, m.SetMuted(True)), *self._go(State.MUTED, cause)]
+
     # --- building blocks --------------------------------------------------------
 
     def _sync(self, role: str) -> list[Effect]:
@@ -289,6 +304,8 @@ class Conversation:
         return [*self._abort(), *self._rest(f"{cause} before any speech")]
 
     def _finish_turn(self, cause: str) -> list[Effect]:
+        if self._mute_after_answer:
+            return self._mute(f"{cause}; muted as asked")
         if self.settings.follow_up_s > 0 and not self.settings.server_turns:
             return self._listen(f"{cause}; follow-up window", ptt=False, follow_up=True)
         return self._rest(cause)
@@ -302,7 +319,9 @@ class Conversation:
         return []
 
     def _rest(self, cause: str) -> list[Effect]:
-        """Back to IDLE, or OFFLINE when the provider is away."""
+        """Back to IDLE, or OFFLINE when the provider is away (MUTED if that was asked)."""
+        if self._mute_after_answer:
+            return self._mute(f"{cause}; muted as asked")
         effects: list[Effect] = []
         if self.settings.server_turns and self.online:
             effects.append(Send(LISTENER, m.OpenMic(self._clock())))  # always listening

@@ -201,6 +201,13 @@ class ButtonPressed:
 
 
 @dataclass(frozen=True, slots=True)
+class MuteRequested:
+    """A spoken "mute" (or a model's set_muted tool call) asks to close the mic."""
+
+    muted: bool
+
+
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """A state's timeout fired; ``token`` tells stale timers from the current one."""
 

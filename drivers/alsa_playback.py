@@ -32,6 +32,7 @@ from drivers.alsa_pcm import (
 from drivers.backoff import Backoff
 from drivers.playback_buffer import DeviceLedger, PlaybackQueue, WallClock
 from drivers.resample import StreamResampler, convert_channels
+from drivers.volume import VolumeControl
 from speech_api.audio import AudioChunk
 from speech_api.errors import AudioError
 
@@ -66,6 +67,7 @@ class AlsaPlayback:
         on_written: OnWritten | None = None,
         on_idle: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
+        volume: VolumeControl | None = None,
     ) -> None:
         if sample_rate <= 0 or channels not in (1, 2) or not 1 <= period_ms <= 1000:
             raise ValueError(
@@ -91,6 +93,7 @@ class AlsaPlayback:
         self._on_written = on_written
         self._on_idle = on_idle
         self._backoff = backoff or Backoff()
+        self._volume = volume  # applied per period, so a change is heard within one
         self._pcm: PcmLike | None = None
         self._io_lock = threading.Lock()  # the PCM: writer's write vs flush's drop
         self._lock = threading.Lock()  # queue, ledger, resamplers, state
@@ -324,6 +327,8 @@ class AlsaPlayback:
                 data, parts = self._queue.pop(self._period_frames)
             if not data or self._pcm is None:
                 return None
+            if self._volume is not None:
+                data = self._volume.apply(data)
             if self._device_fills and self._playing and self._device_buffered() == 0:
                 self._count_underrun()  # the device ran dry while we were playing
             if not self._write(self._pcm, data):

@@ -228,7 +228,8 @@ def _wait_for_answer(hub: object, transcript: _Transcript, mic: MicFeeder,
         raise DemoError(f"no answer within {timeout_s:.0f} s (hub state: {hub.state}); "
                         f"heard: {transcript.heard or 'nothing'}")
     # the answer is complete once it has been played and the hub is idle again
-    if not hub.wait_for_state("idle", max(1.0, deadline - time.monotonic())):
+    # (or muted, when the question was "mute")
+    if not hub.wait_for_state(("idle", "muted"), max(1.0, deadline - time.monotonic())):
         raise DemoError(f"the answer did not finish playing (hub state: {hub.state})")
     if mic.error is not None:
         raise DemoError(f"feeding the microphone failed: {mic.error}")

@@ -23,7 +23,7 @@ from actors.capture import CaptureActor
 from actors.controller import ControllerActor
 from actors.listener import ListenerActor
 from actors.mailbox import AudioMailbox
-from actors.messages import Ping
+from actors.messages import MuteRequested, Ping
 from actors.playback import PlaybackActor
 from actors.session import SessionActor
 from actors.supervisor import ActorFactory, SupervisionPolicy, Supervisor
@@ -99,6 +99,11 @@ class Hub:
             turn_timed=self._on_turn, fatal=self._on_fatal))
         self.wiring = wiring
         self.led = self.parts.led()
+        def request_mute(muted: bool) -> None:
+            # a spoken "mute" (a skill, in any mode) reaches the Controller's state machine
+            wiring.peers.tell(CONTROLLER, MuteRequested(muted))
+
+        self.parts.controls.request_mute = request_mute
         factories = self._factories(wiring, self.config, self.parts)
         wiring.peers.set(SUPERVISOR, Supervisor.start(wiring, factories, self.policy))
         for role in START_ORDER:
@@ -228,11 +233,12 @@ class Hub:
         except (pykka.ActorDeadError, pykka.Timeout):
             return False
 
-    def wait_for_state(self, state: str, timeout: float) -> bool:
-        """Block until the conversation is in ``state`` (tests, --until-idle)."""
+    def wait_for_state(self, state: str | tuple[str, ...], timeout: float) -> bool:
+        """Block until the conversation is in ``state`` (or one of them; tests, --until-idle)."""
+        wanted = (state,) if isinstance(state, str) else state
         deadline = time.monotonic() + timeout
         with self._state_changed:
-            while self.state != state:
+            while self.state not in wanted:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False

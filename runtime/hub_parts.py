@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actors.capture import CaptureDevice
 from actors.controller import ButtonCallback, ButtonFactory, Closeable
@@ -18,10 +18,38 @@ from actors.conversation import ConversationSettings
 from actors.engine import ConversationEngine
 from actors.listener import Segmenter, WakeWord
 from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
+from drivers.volume import VolumeControl
 from runtime.config import HubConfig
 from speech_api import AudioChunk
 
+if TYPE_CHECKING:
+    from drivers.local.skills import SkillContext
+
 log = logging.getLogger(__name__)
+
+
+class HubControls:
+    """What spoken commands change in the running hub: the speaker volume, the mic mute.
+
+    Built with the parts (the skills need it before any actor exists); the hub binds
+    ``request_mute`` to its Controller when it starts.
+    """
+
+    def __init__(self, volume: VolumeControl) -> None:
+        self.volume = volume
+        self.request_mute: Callable[[bool], None] = lambda _muted: None
+
+    def skill_context(self) -> SkillContext:
+        from drivers.local.skills import SkillContext
+
+        def set_volume(level: int) -> None:
+            self.volume.level = level
+
+        return SkillContext(get_volume=lambda: self.volume.level, set_volume=set_volume,
+                            set_muted=self._set_muted)
+
+    def _set_muted(self, muted: bool) -> None:
+        self.request_mute(muted)  # looked up at call time: bound once the hub starts
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +63,7 @@ class HubParts:
     button: ButtonFactory | None
     led: Callable[[], StatusLight | None]  # opened by the hub at start, closed at stop
     settings: ConversationSettings
+    controls: HubControls
 
 
 class StatusLight:
@@ -57,10 +86,12 @@ class UnsupportedModeError(ValueError):
 def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
     earcon = earcon_renderer(config)
     wake_chunk = earcon("WAKE")
+    controls = HubControls(VolumeControl(round(config.audio.playback.volume * 100)))
     return HubParts(
         capture=lambda: alsa_capture(config),
-        playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle),
-        engine=engine_factory(config, earcon),
+        playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle,
+                                                           controls.volume),
+        engine=engine_factory(config, earcon, controls.skill_context()),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -70,6 +101,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         settings=conversation_settings(config, earcon_ms=int(
             (wake_chunk.duration_ms or 0) + 2 * config.audio.playback.period_ms)
             if wake_chunk else 0),
+        controls=controls,
     )
 
 
@@ -111,12 +143,14 @@ def alsa_capture(config: HubConfig) -> CaptureDevice:
     return _AlsaCaptureSource(config)
 
 
-def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle) -> PlaybackDevice:
+def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle,
+                  volume: VolumeControl | None = None) -> PlaybackDevice:
     from drivers.alsa import AlsaPlayback
 
     out = config.audio.playback
     return AlsaPlayback(out.device, out.sample_rate, out.channels, out.period_ms,
-                        max_buffer_ms=out.buffer_ms, on_written=on_written, on_idle=on_idle)
+                        max_buffer_ms=out.buffer_ms, on_written=on_written, on_idle=on_idle,
+                        volume=volume)
 
 
 def earcon_renderer(config: HubConfig) -> EarconRenderer:
@@ -165,14 +199,17 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 # --- provider -----------------------------------------------------------------------
 
 
-def engine_factory(config: HubConfig,
-                   earcon: EarconRenderer | None = None) -> Callable[[], ConversationEngine]:
+def engine_factory(config: HubConfig, earcon: EarconRenderer | None = None,
+                   skill_context: SkillContext | None = None) -> Callable[[], ConversationEngine]:
     """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
+    from drivers.local.skills import SkillContext
     from runtime.engine_factory import EngineContext
     from runtime.engine_factory import engine_factory as for_mode
 
+    context = EngineContext(skill_context=skill_context or SkillContext(),
+                            render_earcon=earcon or (lambda _kind: None))
     try:
-        return for_mode(config, EngineContext(render_earcon=earcon or (lambda _kind: None)))
+        return for_mode(config, context)
     except ValueError as exc:  # an unusable local engine setting: say which
         raise UnsupportedModeError(str(exc)) from None
 

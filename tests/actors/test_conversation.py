@@ -316,3 +316,34 @@ def test_a_listener_that_starts_late_is_told_the_mic_state() -> None:
     hub_turns, _ = online()
     effects = hub_turns.handle(m.ActorStarted("listener"))
     assert sent(effects, LISTENER) == [m.SetMuted(False), m.CloseMic()]
+
+
+def test_spoken_mute_waits_until_the_confirmation_is_heard() -> None:
+    conv = speaking()  # the answer "Muted." is playing
+    assert conv.handle(m.MuteRequested(True)) == []
+    assert now(conv) is State.SPEAKING
+    conv.handle(m.ReplyFinished("r1", "completed", had_audio=True))
+    effects = conv.handle(m.ReplyPlayed("r1"))
+    assert now(conv) is State.MUTED
+    assert m.SetMuted(True) in sent(effects, LISTENER)
+    # only a double tap unmutes (a muted mic cannot hear "unmute"), and back to IDLE for good
+    assert conv.handle(m.MuteRequested(False)) == []
+    conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))
+    assert now(conv) is State.IDLE
+    conv.handle(tap())
+    assert now(conv) is State.LISTENING
+
+
+def test_mute_requested_when_idle_mutes_at_once() -> None:
+    conv, _ = online()
+    effects = conv.handle(m.MuteRequested(True))
+    assert now(conv) is State.MUTED
+    assert m.SetMuted(True) in sent(effects, LISTENER)
+
+
+def test_double_tap_after_a_pending_spoken_mute_does_not_remute_later() -> None:
+    conv = speaking()
+    conv.handle(m.MuteRequested(True))
+    conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))  # muted by hand meanwhile
+    conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))  # and unmuted
+    assert now(conv) is State.IDLE
