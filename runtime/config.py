@@ -53,7 +53,6 @@ class ButtonConfig:
     enabled: bool = True
     pin: int = setting(17, min=0, max=27, help="BCM GPIO number")
     active_low: bool = True
-    press: Literal["push_to_talk", "toggle"] = "push_to_talk"
     debounce_ms: int = setting(30, min=0, max=500)
     hold_ms: int = setting(400, min=100, max=5000)
     double_tap_ms: int = setting(350, min=100, max=2000)

@@ -193,7 +193,7 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 
     model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
     return create_wake_word(w.engine, model=model, phrase=w.phrase,
-                            refractory_ms=w.refractory_ms)
+                            sensitivity=w.sensitivity, refractory_ms=w.refractory_ms)
 
 
 # --- provider -----------------------------------------------------------------------

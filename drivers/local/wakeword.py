@@ -14,6 +14,7 @@ results are deterministic for a given input.
 from __future__ import annotations
 
 import importlib
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,11 +114,14 @@ class MicroWakeWordDetector(FramedWakeWord):
         model: str = "okay_nabu",
         *,
         probability_cutoff: float | None = None,
+        sensitivity: float | None = None,
         refractory_ms: float = 2000.0,
     ) -> None:
         from pymicro_wakeword import MicroWakeWord, MicroWakeWordFeatures
 
         self._model: Any = MicroWakeWord.from_config(_micro_config_path(model))
+        if probability_cutoff is None and sensitivity is not None:
+            probability_cutoff = micro_cutoff(self._model.probability_cutoff, sensitivity)
         if probability_cutoff is not None:
             if not 0.0 < probability_cutoff < 1.0:
                 raise ValueError(f"probability_cutoff must be in (0, 1), got {probability_cutoff}")
@@ -216,34 +220,49 @@ class OpenWakeWordDetector(FramedWakeWord):
         self._oww.reset()
 
 
+def micro_cutoff(model_cutoff: float, sensitivity: float) -> float:
+    """The probability cutoff for a 0-1 sensitivity: 0.5 keeps the model's own tuning,
+    higher lowers the cutoff (wakes more easily), lower raises it."""
+    return min(0.999, max(0.05, math.pow(model_cutoff, 2.0 * sensitivity)))
+
+
+def keyphrase_threshold(sensitivity: float) -> float:
+    """pocketsphinx's keyphrase threshold spans many decades: 0.5 -> 1e-20 (its usual value)."""
+    return math.pow(10.0, -40.0 * sensitivity)
+
+
 def create_wake_word(
     engine: str = "micro",
     *,
     model: str = "okay_nabu",
     phrase: str | None = None,
     threshold: float | None = None,
+    sensitivity: float | None = None,
     refractory_ms: float = 2000.0,
 ) -> FramedWakeWord:
     """A wake word detector by config name.
 
     ``micro``: ``model`` is a shipped model name or a model .json path;
     ``keyphrase``: ``phrase`` is the words to spot; ``openwakeword``: ``model``
-    is the user's .onnx path. ``threshold`` is the engine's own sensitivity knob.
+    is the user's .onnx path. ``threshold`` is the engine's own knob; ``sensitivity``
+    (0-1, higher wakes more easily; 0.5 = the engine's default) is the config's, mapped
+    onto each engine's scale. ``threshold`` wins when both are given.
     """
     if engine == "micro":
         return MicroWakeWordDetector(
-            model, probability_cutoff=threshold, refractory_ms=refractory_ms
+            model, probability_cutoff=threshold, sensitivity=sensitivity,
+            refractory_ms=refractory_ms,
         )
     if engine == "keyphrase":
         if not phrase:
             raise ValueError("the keyphrase wake word engine needs a phrase")
-        return KeyphraseDetector(
-            phrase, threshold=1e-20 if threshold is None else threshold, refractory_ms=refractory_ms
-        )
+        if threshold is None:
+            threshold = keyphrase_threshold(0.5 if sensitivity is None else sensitivity)
+        return KeyphraseDetector(phrase, threshold=threshold, refractory_ms=refractory_ms)
     if engine == "openwakeword":
-        return OpenWakeWordDetector(
-            model, threshold=0.5 if threshold is None else threshold, refractory_ms=refractory_ms
-        )
+        if threshold is None:
+            threshold = min(0.99, max(0.01, 1.0 - (0.5 if sensitivity is None else sensitivity)))
+        return OpenWakeWordDetector(model, threshold=threshold, refractory_ms=refractory_ms)
     raise ValueError(
         f"unknown wake word engine {engine!r}; expected one of {', '.join(WAKE_ENGINES)}"
     )

@@ -21,7 +21,7 @@ from tests.local.speech import concat, flite, silence
 PIN = 17
 BUTTON = """
     triggers:
-      button: {enabled: true, pin: 17, press: push_to_talk, hold_ms: 300, double_tap_ms: 250}
+      button: {enabled: true, pin: 17, hold_ms: 300, double_tap_ms: 250}
       wake_word: {enabled: false}
     conversation: {follow_up_s: 0}
     feedback: {earcons: true}

@@ -11,6 +11,8 @@ from drivers.local.wakeword import (
     WakeDetection,
     WakeWordDetector,
     create_wake_word,
+    keyphrase_threshold,
+    micro_cutoff,
 )
 from speech_api import AudioChunk
 from tests.local.speech import FLITE_VOICES, cards, concat, flite, librivox, silence
@@ -113,3 +115,13 @@ def test_factory_and_config_errors() -> None:
         MicroWakeWordDetector(probability_cutoff=2.0)
     with pytest.raises(FileNotFoundError, match="openWakeWord model not found"):
         OpenWakeWordDetector("/nowhere/hey.onnx")
+
+
+def test_sensitivity_moves_the_threshold_both_ways() -> None:
+    assert micro_cutoff(0.97, 0.5) == pytest.approx(0.97)  # 0.5 keeps the model's tuning
+    assert micro_cutoff(0.97, 1.0) < 0.97 < micro_cutoff(0.97, 0.2) <= 0.999
+    assert keyphrase_threshold(0.5) == pytest.approx(1e-20)
+    assert keyphrase_threshold(0.9) < keyphrase_threshold(0.5) < keyphrase_threshold(0.1)
+    phrase = _utterance("okay nabu", "kal16")
+    assert _detections(create_wake_word("micro", sensitivity=0.5), phrase)
+    assert _detections(create_wake_word("micro", sensitivity=0.0), phrase) == []
