@@ -58,15 +58,23 @@ def load_local_parts(config: HubConfig, grammar: str) -> LocalParts:
     from drivers.local.tts import LocalTextToSpeechClient
 
     stt_cfg, tts_cfg = config.local.stt, config.local.tts
-    if stt_cfg.engine != "pocketsphinx":
-        raise ValueError(f"local.stt.engine: {stt_cfg.engine!r} is not available in this "
-                         "build; expected pocketsphinx")
-    if stt_cfg.language.split("-")[0].lower() != "en":
-        raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
-                         f"got {stt_cfg.language!r}")
-    stt = LocalSpeechToTextClient(mode="grammar+free" if stt_cfg.grammar else "free",
-                                  grammar=grammar if stt_cfg.grammar else None,
-                                  vad_engine=config.vad.engine)
+    stt: BlockingSpeechToTextClient
+    if stt_cfg.engine == "faster_whisper":
+        from drivers.local.whisper_stt import WhisperSpeechToTextClient
+
+        assert stt_cfg.model_dir is not None  # the config loader requires it for this engine
+        try:
+            stt = WhisperSpeechToTextClient(stt_cfg.model_dir, language=stt_cfg.language,
+                                            vad_engine=config.vad.engine)
+        except ValueError as exc:
+            raise ValueError(f"local.stt.model_dir: {exc}") from None
+    else:
+        if stt_cfg.language.split("-")[0].lower() != "en":
+            raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
+                             f"got {stt_cfg.language!r}")
+        stt = LocalSpeechToTextClient(mode="grammar+free" if stt_cfg.grammar else "free",
+                                      grammar=grammar if stt_cfg.grammar else None,
+                                      vad_engine=config.vad.engine)
     try:
         tts = LocalTextToSpeechClient(engine=LOCAL_TTS_ENGINES[tts_cfg.engine],
                                       voice=tts_cfg.voice if tts_cfg.engine != "piper" else None,
