@@ -17,6 +17,7 @@ from dataclasses import replace
 
 from drivers.backoff import Backoff
 from drivers.openai import realtime_wire as wire
+from drivers.openai.audio_pump import AudioPump
 from drivers.openai.config import OpenAIConfig
 from drivers.openai.errors import PROVIDER
 from drivers.openai.event_queue import EventQueue
@@ -37,6 +38,7 @@ log = logging.getLogger(__name__)
 DEFAULT_REALTIME_MODEL = "gpt-realtime"
 DEFAULT_TRANSCRIPTION_MODEL = "gpt-4o-transcribe"
 JOIN_GRACE_S = 2.0  # beyond connect_timeout_s: the reader may be mid-handshake at close()
+CONTROL_DRAIN_S = 1.0  # a control frame waits this long for the audio queued before it
 
 
 class OpenAIRealtimeSession(RealtimeSpeechSession):
@@ -70,6 +72,8 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
         self._initialized = False
         self.audio_dropped_while_down = 0
         self.reconnects = 0
+        # ~5 s of 20 ms frames may wait for a slow link; older audio is dropped first
+        self._pump = AudioPump(self._send_audio_now, max_frames=250)
 
     # --- lifecycle ----------------------------------------------------------------
 
@@ -82,9 +86,11 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             target=self._read_loop, name=f"openai-realtime-{self._settings.kind}", daemon=True
         )
         self._reader.start()
+        self._pump.start()
 
     def close(self) -> None:
         self._stop.set()
+        self._pump.close()
         with self._lock:
             link, self._link = self._link, None
         if link is not None:
@@ -119,12 +125,25 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
         self._send_control(wire.session_update(self._settings))
 
     def send_audio(self, chunk: AudioChunk) -> None:
-        """Append audio (resampled to 24 kHz mono PCM16); dropped while the link is down."""
+        """Append audio (resampled to 24 kHz mono PCM16); never blocks on the network.
+
+        The frame is written by the audio pump's thread; it is dropped while the link
+        is down, and the oldest frames go first when the link falls behind.
+        """
         with self._lock:
             pcm = self._converter.convert(chunk)
+        if pcm:
+            self._pump.put(pcm)
+
+    @property
+    def audio_dropped_behind(self) -> int:
+        """Audio frames dropped because the link could not keep up."""
+        return self._pump.dropped
+
+    def _send_audio_now(self, pcm: bytes) -> None:
+        """The pump's write of one frame."""
+        with self._lock:
             link = self._link
-        if not pcm:
-            return
         if link is None:
             self.audio_dropped_while_down += 1
             return
@@ -179,6 +198,8 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             )
 
     def _send_control(self, event: dict[str, object]) -> None:
+        # the audio sent before this (e.g. the end of the turn before a commit) goes first
+        self._pump.drain(CONTROL_DRAIN_S)
         with self._lock:
             link = self._link
         if link is None:
