@@ -15,6 +15,7 @@ engine with a local side also announces timers when they ring.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -52,29 +53,19 @@ class LocalParts:
     tts: BlockingTextToSpeechClient
 
 
-def load_local_parts(config: HubConfig, grammar: str) -> LocalParts:
-    """Load the local STT and TTS; ``ValueError`` naming the setting when one is unusable."""
-    from drivers.local.stt import LocalSpeechToTextClient
+def load_local_parts(config: HubConfig, grammar: str, *, standby: bool = False) -> LocalParts:
+    """The local STT and TTS; ``ValueError`` naming the setting when one is unusable.
+
+    ``standby``: the STT only answers while an online provider is away, so its model is
+    loaded when first needed (see :class:`LazySpeechToText`); its settings are still
+    checked now.
+    """
+    from drivers.local.lazy_stt import LazySpeechToText
     from drivers.local.tts import LocalTextToSpeechClient
 
-    stt_cfg, tts_cfg = config.local.stt, config.local.tts
-    stt: BlockingSpeechToTextClient
-    if stt_cfg.engine == "faster_whisper":
-        from drivers.local.whisper_stt import WhisperSpeechToTextClient
-
-        assert stt_cfg.model_dir is not None  # the config loader requires it for this engine
-        try:
-            stt = WhisperSpeechToTextClient(stt_cfg.model_dir, language=stt_cfg.language,
-                                            vad_engine=config.vad.engine)
-        except ValueError as exc:
-            raise ValueError(f"local.stt.model_dir: {exc}") from None
-    else:
-        if stt_cfg.language.split("-")[0].lower() != "en":
-            raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
-                             f"got {stt_cfg.language!r}")
-        stt = LocalSpeechToTextClient(mode="grammar+free" if stt_cfg.grammar else "free",
-                                      grammar=grammar if stt_cfg.grammar else None,
-                                      vad_engine=config.vad.engine)
+    make_stt = local_stt_maker(config, grammar)
+    stt = LazySpeechToText(make_stt) if standby else make_stt()
+    tts_cfg = config.local.tts
     try:
         tts = LocalTextToSpeechClient(engine=LOCAL_TTS_ENGINES[tts_cfg.engine],
                                       voice=tts_cfg.voice if tts_cfg.engine != "piper" else None,
@@ -82,6 +73,41 @@ def load_local_parts(config: HubConfig, grammar: str) -> LocalParts:
     except ValueError as exc:
         raise ValueError(f"local.tts: {exc}") from None
     return LocalParts(stt, tts)
+
+
+def local_stt_maker(config: HubConfig,
+                    grammar: str) -> Callable[[], BlockingSpeechToTextClient]:
+    """Check the local STT settings now; return what loads the engine."""
+    stt_cfg = config.local.stt
+    if stt_cfg.engine == "faster_whisper":
+        model_dir = stt_cfg.model_dir
+        assert model_dir is not None  # the config loader requires it for this engine
+
+        def whisper() -> BlockingSpeechToTextClient:
+            from drivers.local.whisper_stt import WhisperSpeechToTextClient
+
+            try:
+                return WhisperSpeechToTextClient(model_dir, language=stt_cfg.language,
+                                                 vad_engine=config.vad.engine)
+            except ValueError as exc:
+                raise ValueError(f"local.stt.model_dir: {exc}") from None
+
+        if not (model_dir / "model.bin").is_file() or not importlib.util.find_spec(
+                "faster_whisper"):
+            whisper()  # raises the clear error now, at start-up
+        return whisper
+    if stt_cfg.language.split("-")[0].lower() != "en":
+        raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
+                         f"got {stt_cfg.language!r}")
+
+    def pocketsphinx() -> BlockingSpeechToTextClient:
+        from drivers.local.stt import LocalSpeechToTextClient
+
+        return LocalSpeechToTextClient(mode="grammar+free" if stt_cfg.grammar else "free",
+                                       grammar=grammar if stt_cfg.grammar else None,
+                                       vad_engine=config.vad.engine)
+
+    return pocketsphinx
 
 
 class EngineMaker:
@@ -98,12 +124,13 @@ class EngineMaker:
 
 
 def engine_factory(config: HubConfig, context: EngineContext | None = None) -> EngineMaker:
-    """A maker of fresh engines for ``config.mode`` (loads the local engines now, so a
-    bad local setting fails at start-up)."""
+    """A maker of fresh engines for ``config.mode`` (checks the local engines' settings now,
+    so a bad one fails at start-up; local mode also loads them now)."""
     local: LocalParts | None = None
     if config.mode != "transcribe":
         with SkillRegistry() as probe:
-            local = load_local_parts(config, probe.jsgf())
+            # online modes keep the offline recogniser as an unloaded standby (~100 MB)
+            local = load_local_parts(config, probe.jsgf(), standby=config.mode != "local")
     return EngineMaker(config, context or EngineContext(), local)
 
 
@@ -114,7 +141,7 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     if config.mode == "transcribe":
         return _transcribe_engine(config, ctx.link)
     skills = SkillRegistry(ctx.skill_context)
-    parts = local or load_local_parts(config, skills.jsgf())
+    parts = local or load_local_parts(config, skills.jsgf(), standby=config.mode != "local")
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer

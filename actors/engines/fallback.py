@@ -239,6 +239,7 @@ class FallbackEngine:
             log.info("provider answered again: turns go online")
 
     def _link_dropped(self, event: ConnectionLost, reason: str) -> None:
+        self.local.prepare()  # the offline recogniser may be needed in a few seconds
         with self._lock:
             if self.local_mode:
                 self.link.error(reason)
@@ -258,6 +259,7 @@ class FallbackEngine:
         self._go_local("the provider did not come back")
 
     def _go_local(self, reason: str) -> None:
+        self.local.prepare()
         with self._lock:
             was_local, self.local_mode = self.local_mode, True
             self.link.set_online(False, error=reason)

@@ -22,6 +22,7 @@ from actors.engines.speaker import (
     no_earcons,
 )
 from actors.engines.worker import WorkerEngine
+from drivers.local.lazy_stt import LazySpeechToText
 from drivers.local.skills import SkillRegistry
 from speech_api import (
     AudioChunk,
@@ -105,9 +106,16 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         """Say ``text`` (after ``earcon``) as a reply of its own, after any answer in progress."""
         self.submit(_Announce(text, earcon))
 
+    def prepare(self) -> None:
+        """The provider faltered: get a standby recogniser loading before it is needed."""
+        if isinstance(self.stt, LazySpeechToText):
+            self.stt.preload()
+
     def close(self) -> None:
         self.replies.interrupt()
         self.stop_worker()
+        if isinstance(self.stt, LazySpeechToText):
+            self.stt.close()
 
     # --- the worker -----------------------------------------------------------------
 

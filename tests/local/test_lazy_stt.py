@@ -1,0 +1,99 @@
+"""The standby recogniser: nothing loaded until needed, a background preload, errors on use."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from drivers.local.lazy_stt import LazySpeechToText
+from speech_api import AudioChunk, BlockingSpeechToTextClient, RealtimeSessionConfig
+from speech_api.events import TranscriptionEvent
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Counting(BlockingSpeechToTextClient):
+    made = 0
+
+    def __init__(self) -> None:
+        type(self).made += 1
+
+    def transcribe_blocking(self, audio: AudioChunk, language: str | None = None,
+                            prompt: str | None = None) -> str:
+        return f"{len(audio.data)} bytes"
+
+    def transcribe_stream_blocking(self, audio: AudioChunk, language: str | None = None,
+                                   prompt: str | None = None) -> Iterator[str]:
+        yield "partial"
+
+    def transcribe_realtime_blocking(
+        self, chunks: Iterator[AudioChunk], config: RealtimeSessionConfig | None = None
+    ) -> Iterator[TranscriptionEvent]:
+        yield TranscriptionEvent("x", is_final=True)
+
+    def supported_languages(self) -> list[str]:
+        return ["en"]
+
+
+def test_loads_once_on_first_use() -> None:
+    Counting.made = 0
+    lazy = LazySpeechToText(Counting)
+    assert not lazy.loaded and Counting.made == 0
+    chunk = AudioChunk.pcm(b"\x00\x00" * 10, 16000)
+    assert lazy.transcribe_blocking(chunk) == "20 bytes"
+    assert list(lazy.transcribe_stream_blocking(chunk)) == ["partial"]
+    assert lazy.supported_languages() == ["en"]
+    assert lazy.loaded and Counting.made == 1
+
+
+def test_preload_loads_in_the_background_and_use_waits_for_it() -> None:
+    Counting.made = 0
+    gate = threading.Event()
+
+    def slow() -> BlockingSpeechToTextClient:
+        gate.wait(5)
+        return Counting()
+
+    lazy = LazySpeechToText(slow)
+    lazy.preload()
+    lazy.preload()  # idempotent
+    assert not lazy.loaded
+    gate.set()
+    lazy.close()
+    assert lazy.loaded and Counting.made == 1
+    assert not [t for t in threading.enumerate() if t.name == "stt-preload"]
+
+
+def test_a_failed_load_is_raised_when_a_turn_needs_the_engine() -> None:
+    def broken() -> BlockingSpeechToTextClient:
+        raise ValueError("no model here")
+
+    lazy = LazySpeechToText(broken)
+    lazy.preload()
+    lazy.close()  # the background failure is logged, not raised
+    with pytest.raises(ValueError, match="no model here"):
+        lazy.transcribe_blocking(AudioChunk.pcm(b"", 16000))
+
+
+def test_realtime_mode_keeps_the_offline_recogniser_unloaded(tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("mode: realtime\nopenai: {base_url: 'http://127.0.0.1:9/v1'}\n")
+    code = (
+        "import sys\n"
+        "from runtime.config import load_config\n"
+        "from runtime.hub_parts import build_parts\n"
+        f"parts = build_parts(load_config({str(config)!r}).config, open_led=False)\n"
+        "engine = parts.engine()\n"
+        "print('pocketsphinx' in sys.modules)\n"
+        "engine.close()\n"
+    )
+    env = {"OPENAI_API_KEY": "sk-test", "PATH": "/usr/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=60, cwd=ROOT, env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
