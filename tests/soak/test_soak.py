@@ -2,7 +2,8 @@
 thread count are sampled and must stay flat.
 
 CI runs ``MAIGIC_SOAK_TURNS`` (default 30) turns; the full run is
-``MAIGIC_SOAK_TURNS=2000 .venv/bin/pytest tests/soak -s`` (about 45 minutes). The
+``MAIGIC_CHAOS_SPEED=6 MAIGIC_SOAK_TURNS=2000 .venv/bin/pytest tests/soak -s``
+(50 minutes here). The
 summary (with the RSS and thread samples) goes to ``/tmp/maigic-chaos/soak-N.json``.
 """
 
