@@ -2,8 +2,8 @@
 
 Under systemd (``JOURNAL_STREAM`` set) journald adds timestamps itself, so lines
 carry only a syslog priority prefix (``<6>``) that journald turns into the
-entry's level. In a terminal, lines get a time stamp. Every handler goes
-through :class:`SecretScrubber`, so a registered secret (the API key) is never
+entry's level. In a terminal, lines get a time stamp. Every line goes
+through :class:`ScrubbingFormatter`, so a registered secret (the API key) is never
 written, whatever code logs it by mistake.
 """
 
@@ -46,22 +46,18 @@ def scrub(text: str) -> str:
     return text
 
 
-class SecretScrubber(logging.Filter):
-    """Rewrites records so no registered secret is formatted into output."""
+class ScrubbingFormatter(logging.Formatter):
+    """Formats a record, then removes every registered secret from the text.
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = scrub(message)
-        if record.exc_info and record.exc_info[1] is not None:
-            # format the traceback now, scrubbed, so the raw exception text is never used
-            record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        if clean != message or record.args:
-            record.msg, record.args = clean, None
-        return True
+    Scrubbing the formatted text (message, arguments and traceback alike) rather than
+    rewriting the record leaves the record untouched for any other handler.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return scrub(super().format(record))
 
 
-class JournalFormatter(logging.Formatter):
+class JournalFormatter(ScrubbingFormatter):
     """``<priority>logger: message``: journald reads the level, adds the time."""
 
     def format(self, record: logging.LogRecord) -> str:
@@ -78,9 +74,8 @@ def setup_logging(level: str = "INFO", *, stream: object | None = None) -> None:
         handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
     else:
         handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+            ScrubbingFormatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
         )
-    handler.addFilter(SecretScrubber())
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_maigic", False):

@@ -87,3 +87,25 @@ def test_cli_runs_as_console_script() -> None:
     out = subprocess.run([str(exe), "config", "check", str(ROOT / "config" / "maigic.yaml")],
                          capture_output=True, text=True, timeout=30, env=os.environ.copy())
     assert out.returncode == 0
+
+
+def test_scrubbing_leaves_records_intact_for_other_handlers(
+    log_stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    setup_logging("INFO", stream=log_stream)
+    register_secret(SECRET)
+    seen: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record)
+
+    keep = Keep()
+    logging.getLogger().addHandler(keep)
+    try:
+        logging.getLogger("maigic.test").info("state %s -> %s (%s)", "IDLE", "LISTENING", SECRET)
+    finally:
+        logging.getLogger().removeHandler(keep)
+    assert seen[0].args == ("IDLE", "LISTENING", SECRET)  # what tests and other handlers read
+    assert SECRET not in log_stream.getvalue() and REDACTED in log_stream.getvalue()
