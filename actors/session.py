@@ -129,6 +129,7 @@ class SessionActor(HubActor):
                 if self.online:
                     log.warning("provider connection lost: %s", reason)
                 self._forget_answer()
+                self.cancelled.clear()  # the new link will not send those responses' audio
                 self.online = False
                 self.tell(CONTROLLER, m.ProviderOffline(reason or "connection lost"))
             case ev.SpeechStarted():

@@ -88,6 +88,7 @@ class AlsaPlayback:
         self.lead_periods = lead_periods
         self.underruns = 0
         self.dropped_frames = 0
+        self._drops = 0  # pushes that dropped audio, for rate-limited warnings
         self.granted: Granted | None = None
         self._factory = pcm_factory or default_pcm_factory
         self._on_written = on_written
@@ -259,8 +260,11 @@ class AlsaPlayback:
         dropped = self._queue.push(item_id, data)
         if dropped:
             self.dropped_frames += dropped
-            log.warning("%s: playback buffer full (%d ms); dropped the oldest %d ms",
-                        self.device, self.max_buffer_ms, dropped * 1000 // self.device_rate)
+            self._drops += 1
+            if worth_logging(self._drops):  # a flooding provider must not flood the journal
+                log.warning("%s: playback buffer full (%d ms); dropped the oldest %d ms "
+                            "(%d times so far)", self.device, self.max_buffer_ms,
+                            dropped * 1000 // self.device_rate, self._drops)
 
     def _device_buffered(self) -> int:
         """Frames the device holds that nobody has heard yet (caller holds _io_lock)."""

@@ -14,6 +14,7 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -348,6 +349,13 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
     return problems
 
 
+def _plain_http_off_box(url: str) -> bool:
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    local = host in ("localhost", "::1") or host.startswith("127.")
+    return parts.scheme == "http" and not local
+
+
 def _warnings(config: HubConfig, name: str) -> list[str]:
     warnings = []
     for key, path in (
@@ -361,6 +369,13 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
                     f"{name}: {key}: {path} is readable by group or others (mode {mode:o}); "
                     f"run 'chmod 600 {path}'"
                 )
+    for key, url in (("openai.base_url", config.openai.base_url),
+                      ("chained.llm.base_url", config.chained.llm.base_url)):
+        if url and _plain_http_off_box(url):
+            warnings.append(
+                f"{name}: {key}: {url} is plain http to another machine: the API key and "
+                "conversations cross the network unencrypted; use https"
+            )
     has_key = config.openai.api_key_file is not None or bool(os.environ.get(API_KEY_ENV))
     if config.needs_openai and not has_key:
         warnings.append(

@@ -141,7 +141,8 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         try:
             result = self.skills.handle_utterance(text)
         except Exception as exc:  # noqa: BLE001 - a failed skill still gets an answer
-            log.warning("local skill failed on %r: %s", text, exc)
+            # what was said stays out of the log (logging.conversation decides that)
+            log.warning("a local skill failed: %s: %s", type(exc).__name__, exc)
             return f"Sorry, that did not work: {exc}", "error"
         if result is None:
             return self.unknown_request, None

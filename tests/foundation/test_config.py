@@ -214,3 +214,18 @@ def test_realtime_without_any_key_warns_but_is_valid(tmp_path: Path) -> None:
     )
     assert result.returncode == 0
     assert "needs an OpenAI API key" in result.stderr
+
+
+@pytest.mark.parametrize(("url", "warned"), [
+    ("http://192.168.1.20:8080/v1", True),
+    ("http://llm.example.org/v1", True),
+    ("https://api.openai.com/v1", False),
+    ("http://127.0.0.1:8080/v1", False),
+    ("http://localhost:11434/v1", False),
+])
+def test_plain_http_provider_off_the_box_is_a_warning(tmp_path: Path, url: str,
+                                                      warned: bool) -> None:
+    path = tmp_path / "c.yaml"
+    path.write_text(f"mode: chained\nchained:\n  llm:\n    base_url: {url}\n")
+    warnings = load_config(path).warnings
+    assert any("plain http to another machine" in w for w in warnings) is warned
