@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 extras="${1:-local}"
 
 # alsa-lib headers + compiler (pyalsaaudio builds from source), offline voices, real speech for tests,
-# sox for audio checks, shellcheck/systemd-analyze for the deploy checks.
+# sox for audio checks, shellcheck/systemd-analyze for the deploy checks; openssl (a self-signed
+# certificate for the TLS test), passwd (useradd into a scratch root) and util-linux (taskset).
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential pkg-config
   libasound2-dev alsa-utils libsndfile1
   flite espeak-ng pocketsphinx-testdata sox
   shellcheck systemd
+  openssl passwd util-linux
 )
 
 missing=()
