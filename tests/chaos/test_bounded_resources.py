@@ -102,7 +102,9 @@ def test_audio_flood_keeps_memory_bounded(tmp_path: Path, monkeypatch: pytest.Mo
     print(f"\naudio sent (s) vs hub RSS growth (KiB): {samples[::max(1, len(samples) // 12)]}")
     print(f"playback inbox backlog (messages): {backlog[::max(1, len(backlog) // 12)]}")
     sent_s = samples[-1][0]
-    assert max(backlog) <= MAX_PLAYBACK_BACKLOG + 5, backlog
+    # audio stops being sent at the limit; the writer's own progress reports (never dropped)
+    # still land in the same inbox, so allow a little above it. Unbounded grew past 500.
+    assert max(backlog) <= MAX_PLAYBACK_BACKLOG + 20, backlog
     assert sent_s > FLOOD_MINUTES * 60 * 0.9, f"only {sent_s:.0f} s of audio arrived"
     # 10 minutes of audio arrived in far less time; the hub kept at most its buffers
     # (10 s playback buffer, 500 queued deltas), not the 19 MB it makes at 16 kHz.
