@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from actors.capture import CaptureDevice
@@ -18,8 +18,11 @@ from actors.conversation import ConversationSettings
 from actors.engine import ConversationEngine
 from actors.listener import Segmenter, WakeWord
 from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
+from actors.wiring import CAPTURE, PLAYBACK
+from drivers.alsa_pcm import OnPresence
 from drivers.volume import VolumeControl
 from runtime.config import HubConfig
+from runtime.earpiece_state import AudioPresence
 from speech_api import AudioChunk
 
 if TYPE_CHECKING:
@@ -64,6 +67,8 @@ class HubParts:
     led: Callable[[], StatusLight | None]  # opened by the hub at start, closed at stop
     settings: ConversationSettings
     controls: HubControls
+    # the audio drivers' "device came / went" reports; the hub listens (its device state)
+    audio_presence: AudioPresence = field(default_factory=AudioPresence)
 
 
 class StatusLight:
@@ -87,10 +92,11 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
     earcon = earcon_renderer(config)
     wake_chunk = earcon("WAKE")
     controls = HubControls(VolumeControl(round(config.audio.playback.volume * 100)))
+    presence = AudioPresence()
     return HubParts(
-        capture=lambda: alsa_capture(config),
-        playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle,
-                                                           controls.volume),
+        capture=lambda: alsa_capture(config, presence.reporter(CAPTURE)),
+        playback=lambda on_written, on_idle: alsa_playback(
+            config, on_written, on_idle, controls.volume, presence.reporter(PLAYBACK)),
         engine=engine_factory(config, earcon, controls.skill_context()),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
@@ -102,6 +108,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
             (wake_chunk.duration_ms or 0) + 2 * config.audio.playback.period_ms)
             if wake_chunk else 0),
         controls=controls,
+        audio_presence=presence,
     )
 
 
@@ -126,11 +133,12 @@ def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationS
 
 
 class _AlsaCaptureSource:
-    def __init__(self, config: HubConfig) -> None:
+    def __init__(self, config: HubConfig, on_presence: OnPresence | None = None) -> None:
         from drivers.alsa import AlsaCapture
 
         cap = config.audio.capture
-        self.capture = AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms)
+        self.capture = AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms,
+                                   on_presence=on_presence)
 
     def stream(self, stop: threading.Event) -> Iterator[AudioChunk]:
         return self.capture.stream(stop)
@@ -139,18 +147,19 @@ class _AlsaCaptureSource:
         self.capture.close()
 
 
-def alsa_capture(config: HubConfig) -> CaptureDevice:
-    return _AlsaCaptureSource(config)
+def alsa_capture(config: HubConfig, on_presence: OnPresence | None = None) -> CaptureDevice:
+    return _AlsaCaptureSource(config, on_presence)
 
 
 def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle,
-                  volume: VolumeControl | None = None) -> PlaybackDevice:
+                  volume: VolumeControl | None = None,
+                  on_presence: OnPresence | None = None) -> PlaybackDevice:
     from drivers.alsa import AlsaPlayback
 
     out = config.audio.playback
     return AlsaPlayback(out.device, out.sample_rate, out.channels, out.period_ms,
                         max_buffer_ms=out.buffer_ms, on_written=on_written, on_idle=on_idle,
-                        volume=volume)
+                        volume=volume, on_presence=on_presence)
 
 
 def earcon_renderer(config: HubConfig) -> EarconRenderer:
