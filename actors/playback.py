@@ -108,8 +108,8 @@ class PlaybackActor(HubActor):
             self.pending.open()
         except Exception as exc:  # noqa: BLE001 - DeviceLostError and friends: retry
             delay = self.backoff.next_delay()
-            level = logging.INFO if self.backoff.attempts == 1 else logging.DEBUG
-            log.log(level, "playback device did not open (%s); retrying with backoff", exc)
+            # the driver (or the hub's earpiece state) says so once; this is per retry
+            log.debug("playback device did not open (%s); retrying in %.1f s", exc, delay)
             if self.retry is not None:
                 self.retry.arm(delay, 0)
             return

@@ -106,10 +106,10 @@ class AlsaCapture:
             if self.channels != 1:
                 raise
             # Some devices (many USB mics, a few codecs) only offer stereo.
-            # (quiet while the device is known to be away: not a line per retry)
-            level = logging.DEBUG if self.presence.present is False else logging.INFO
-            log.log(level, "%s refused mono capture; trying stereo and downmixing", self.device)
-            return attempt(2)
+            opened = attempt(2)
+            # said only when it worked: a device that is away fails both, at every retry
+            log.info("%s refused mono capture; capturing stereo and downmixing", self.device)
+            return opened
 
     def read(self) -> AudioChunk:
         """The next chunk (blocks about one period)."""

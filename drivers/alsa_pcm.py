@@ -69,9 +69,54 @@ def explain_alsa_error(device: str, exc: BaseException) -> str:
     return text
 
 
+_alsa_lib_handlers: list[Any] = []  # kept alive for good: alsa-lib holds a pointer to it
+_alsa_lib_lock = threading.Lock()  # capture and playback open their first PCM together
+
+
+def route_alsa_lib_errors() -> None:
+    """Send alsa-lib's own error prints (stderr, one per failed open) to our DEBUG log.
+
+    Without this, every retry of an absent earpiece writes "ALSA lib ... Couldn't get
+    BlueALSA PCM" to the journal; the drivers already log each change once, with
+    ALSA's reason. pyalsaaudio does not expose snd_lib_error_set_handler, so ctypes
+    sets it in the libasound pyalsaaudio already loaded (the same shared library).
+    """
+    with _alsa_lib_lock:
+        _set_alsa_lib_handler()
+
+
+def _set_alsa_lib_handler() -> None:
+    if _alsa_lib_handlers:
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
+    except OSError:
+        return
+    # void (*)(const char *file, int line, const char *function, int err, const char *fmt, ...)
+    # The variadic arguments are not read: the format string and errno say enough.
+    # use_errno: alsa-lib reads errno right after reporting ("return -errno"); Python
+    # code in the handler would clobber it (and an open would "succeed" half-done).
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                    ctypes.c_int, ctypes.c_char_p, use_errno=True)
+
+    def handler(file: bytes | None, line: int, function: bytes | None, err: int,
+                fmt: bytes | None) -> None:
+        log.debug("alsa-lib %s:%d (%s): %s%s", (file or b"").decode(errors="replace"), line,
+                  (function or b"").decode(errors="replace"),
+                  (fmt or b"").decode(errors="replace"), f" [errno {err}]" if err else "")
+
+    _alsa_lib_handlers.append(handler_type(handler))
+    lib.snd_lib_error_set_handler(_alsa_lib_handlers[0])
+
+
 def default_pcm_factory(**kwargs: Any) -> PcmLike:
     """Open a real ALSA PCM (keyword arguments only: pyalsaaudio's positional order differs)."""
     import alsaaudio
+
+    route_alsa_lib_errors()
 
     pcm: PcmLike = alsaaudio.PCM(**kwargs)
     return pcm

@@ -303,8 +303,7 @@ class Hub:
 
     def _on_earpiece(self, change: EarpieceChange) -> None:
         if change.connected:
-            log.info("earpiece audio %s: capture and playback open", "back" if
-                     change.was_waiting else "open")
+            log.info("earpiece connected: capture and playback open")
             if change.was_waiting:
                 self._tell(PLAYBACK, PlayEarcon("CONNECTED"))
         else:
