@@ -16,6 +16,7 @@ APT_PACKAGES=(
   flite espeak-ng pocketsphinx-testdata sox
   shellcheck systemd
   openssl passwd util-linux
+  dbus-daemon
 )
 
 missing=()
