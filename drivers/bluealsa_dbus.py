@@ -87,6 +87,7 @@ class BlueAlsaLink:
         self._rfcomm_path: str | None = None
         self._bus: Any = None
         self._reachable: bool | None = None  # for one log line per change
+        self._tasks: set[asyncio.Future[Any]] = set()
         self.started = threading.Event()  # the first sync with bluealsa was tried
 
     # --- the hub's side (any thread) ---------------------------------------------------
@@ -178,11 +179,11 @@ class BlueAlsaLink:
                 f"arg0='{SERVICE}'",
             ):
                 await self._call("org.freedesktop.DBus", "/org/freedesktop/DBus",
-                                 "org.freedesktop.DBus", "AddMatch", "s", [rule])
+                                 "org.freedesktop.DBus.AddMatch", "s", [rule])
             await self._sync()
             self._backoff.reset()
             self.started.set()
-            disconnected = asyncio.ensure_future(bus.wait_for_disconnect())
+            disconnected = asyncio.ensure_future(bus.wait_for_disconnect())  # type: ignore[no-untyped-call]
             stop = asyncio.ensure_future(self._stop_wait())
             await asyncio.wait({disconnected, stop}, return_when=asyncio.FIRST_COMPLETED)
             for task in (disconnected, stop):
@@ -200,10 +201,12 @@ class BlueAlsaLink:
     def _stop_set(self) -> bool:
         return self._stop is not None and self._stop.is_set()
 
-    async def _call(self, destination: str, path: str, interface: str, member: str,
+    async def _call(self, destination: str, path: str, method: str,
                     signature: str = "", body: list[Any] | None = None) -> Any:
+        """``method`` is "interface.Member"."""
         from dbus_fast import Message, MessageType
 
+        interface, member = method.rsplit(".", 1)
         reply = await asyncio.wait_for(self._bus.call(Message(
             destination=destination, path=path, interface=interface, member=member,
             signature=signature, body=body or [])), CALL_TIMEOUT_S)
@@ -213,7 +216,7 @@ class BlueAlsaLink:
 
     async def _sync(self) -> None:
         """Everything bluealsa has now (it may not run: then retry with backoff)."""
-        reply = await self._call(SERVICE, ROOT, OBJECTS_IFACE, "GetManagedObjects")
+        reply = await self._call(SERVICE, ROOT, f"{OBJECTS_IFACE}.GetManagedObjects")
         objects = reply.body[0]
         with self._lock:
             self._objects = {path: {iface: _plain(props) for iface, props in ifaces.items()}
@@ -244,7 +247,7 @@ class BlueAlsaLink:
 
     async def _open_rfcomm(self, path: str) -> None:
         try:
-            reply = await self._call(SERVICE, path, RFCOMM_IFACE, "Open")
+            reply = await self._call(SERVICE, path, f"{RFCOMM_IFACE}.Open")
         except (LookupError, TimeoutError) as exc:
             log.warning("the earpiece's button is not available: RFCOMM Open failed (%s)", exc)
             return
@@ -258,7 +261,7 @@ class BlueAlsaLink:
 
     async def _read_bluez_battery(self, path: str) -> None:
         try:
-            reply = await self._call("org.bluez", bluez_device_path(path), PROPS_IFACE, "Get",
+            reply = await self._call("org.bluez", bluez_device_path(path), f"{PROPS_IFACE}.Get",
                                      "ss", [BATTERY_IFACE, "Percentage"])
         except (LookupError, TimeoutError):
             self._bluez_battery = None  # no BlueZ battery provider for this device
@@ -331,7 +334,7 @@ class BlueAlsaLink:
         if member == "NameOwnerChanged":
             if msg.body[2]:
                 log.info("bluealsa appeared on D-Bus")
-                asyncio.ensure_future(self._resync())
+                self._spawn(self._resync())
             else:
                 self._unreachable("bluealsa left D-Bus")
                 self._forget_all()
@@ -355,7 +358,12 @@ class BlueAlsaLink:
             return
         else:
             return
-        asyncio.ensure_future(self._follow_objects())
+        self._spawn(self._follow_objects())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)  # asyncio keeps only weak references to tasks
+        task.add_done_callback(self._tasks.discard)
 
     def _properties_changed(self, path: str, iface: str, changed: dict[str, Any]) -> None:
         if iface == BATTERY_IFACE:

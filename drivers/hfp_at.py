@@ -55,7 +55,7 @@ class Handled:
 def parse_at(text: str) -> AtCommand | None:
     """One ``AT...`` command (a reply from the headset, ``\\r\\n...``, is None)."""
     line = text.strip("\r\n ")
-    if not line[:2].upper() == "AT":
+    if line[:2].upper() != "AT":
         return None
     body = line[2:]
     if body.endswith("=?"):

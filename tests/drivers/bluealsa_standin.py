@@ -129,7 +129,7 @@ class BlueAlsaStandIn:
         await self._bus.send(Message.new_signal(path, iface, member, signature, body))
 
     def _on_call(self, msg: Message) -> Message | None:
-        if msg.message_type != MessageType.METHOD_CALL:
+        if msg.message_type != MessageType.METHOD_CALL or msg.path is None:
             return None
         if msg.interface == OBJECTS_IFACE and msg.member == "GetManagedObjects" \
                 and msg.path == ROOT:
