@@ -72,11 +72,26 @@ class WakeWordConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class EarpieceButtonConfig:
+    enabled: bool = setting(True, help="the earpiece's own button as a trigger")
+    hfp: Literal["auto", "always", "never"] = setting(
+        "auto", help="AT+BVRA / AT+CKPD over bluealsa's RFCOMM D-Bus interface (and the "
+        "battery and codec); auto = when an audio device is a bluealsa PCM")
+    avrcp: Literal["auto", "always", "never"] = setting(
+        "auto", help="play/pause keys from BlueZ's AVRCP input device; auto = as hfp")
+    input_device: Path | None = setting(
+        None, help="evdev node for the AVRCP keys; null = BlueZ's '(AVRCP)' device by name")
+    hold_ms: int = setting(600, min=100, max=5000)
+    double_tap_ms: int = setting(350, min=0, max=2000)
+
+
+@dataclass(frozen=True, slots=True)
 class TriggersConfig:
     button: ButtonConfig = section(ButtonConfig)
     keyboard: bool = False
     wake_word: WakeWordConfig = section(WakeWordConfig)
     always_listening: bool = False
+    earpiece_button: EarpieceButtonConfig = section(EarpieceButtonConfig)
 
 
 @dataclass(frozen=True, slots=True)

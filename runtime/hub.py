@@ -21,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -29,7 +29,7 @@ from actors.capture import CaptureActor
 from actors.controller import ControllerActor
 from actors.listener import ListenerActor
 from actors.mailbox import AudioMailbox
-from actors.messages import AudioDevices, MuteRequested, Ping, PlayEarcon
+from actors.messages import AudioDevices, ButtonPressed, MuteRequested, Ping, PlayEarcon
 from actors.playback import PlaybackActor
 from actors.session import SessionActor
 from actors.supervisor import ActorFactory, SupervisionPolicy, Supervisor
@@ -43,13 +43,18 @@ from actors.wiring import (
     HubHooks,
     Wiring,
 )
+from drivers.button_logic import ButtonEventKind
 from runtime.config import ConfigError, HubConfig, load_config
 from runtime.earpiece_state import EarpieceChange, EarpieceState
 from runtime.hub_parts import HubParts, StatusLight, build_parts
 from runtime.sdnotify import SystemdNotifier
 
+if TYPE_CHECKING:
+    from drivers.earpiece import EarpieceButton
+
 log = logging.getLogger(__name__)
 
+REST_STATES = ("idle", "offline", "muted")  # the conversation is over in these
 WAITING_LED = "SLOW_BLINK"  # drivers.gpio.LedPattern: no earpiece audio
 START_ORDER = (PLAYBACK, SESSION, CONTROLLER, LISTENER, CAPTURE)
 STOP_TIMEOUT_S = 1.5  # per actor; the usual stop is a few ms
@@ -94,6 +99,7 @@ class Hub:
         self.turns: deque[dict[str, float]] = deque(maxlen=50)
         self.wiring: Wiring | None = None
         self.led: StatusLight | None = None
+        self.earpiece_button: EarpieceButton | None = None
         self._opened: set[str] = set()
         self.earpiece = self._new_earpiece_state()
         self._led_pattern = "SLOW_PULSE"  # what the conversation state wants shown
@@ -115,6 +121,7 @@ class Hub:
 
         self.parts.controls.request_mute = request_mute
         self.parts.audio_presence.listener = self._presence
+        self.parts.controls.earpiece_status = self.earpiece_status
         factories = self._factories(wiring, self.config, self.parts)
         wiring.peers.set(SUPERVISOR, Supervisor.start(wiring, factories, self.policy))
         for role in START_ORDER:
@@ -124,6 +131,7 @@ class Hub:
             self.stop()
             raise HubStartError(f"could not start the {', '.join(dead)} actor(s); see the log")
         log.info("hub started (mode %s)", self.config.mode)
+        self._open_earpiece_button(wiring)
         with self._lock:  # a device found missing before the Controller was there
             if self.earpiece.waiting:
                 self._tell(CONTROLLER, AudioDevices(False, self.earpiece.text))
@@ -131,6 +139,16 @@ class Hub:
         # keep the unit "activating" (systemd would time out and restart us forever).
         self.ready.set()
         self.notifier.ready(self._status_line())
+
+    def _open_earpiece_button(self, wiring: Wiring) -> None:
+        """The earpiece's own button: its presses are the GPIO button's gestures."""
+        def press(kind: str, at_ns: int) -> None:
+            wiring.peers.tell(CONTROLLER, ButtonPressed(ButtonEventKind[kind], at_ns))
+
+        try:
+            self.earpiece_button = self.parts.earpiece(press)
+        except Exception as exc:  # noqa: BLE001 - the hub runs on without it, says why
+            log.error("the earpiece's button is not available: %s", exc)
 
     def _factories(self, wiring: Wiring, config: HubConfig,
                    parts: HubParts) -> dict[str, ActorFactory]:
@@ -165,6 +183,9 @@ class Hub:
         if self.led is not None:
             self.led.close()
             self.led = None
+        if self.earpiece_button is not None:
+            self.earpiece_button.close()
+            self.earpiece_button = None
         self.ready.clear()
         with self._lock:
             self._opened.clear()
@@ -277,7 +298,7 @@ class Hub:
                 "mode": self.config.mode,
                 "online": self.state != "offline",
                 "devices": sorted(self._opened),
-                "earpiece": self.earpiece.snapshot(),
+                "earpiece": self._earpiece_snapshot(),
                 "last_turn": self.turns[-1] if self.turns else None,
                 "turns": len(self.turns),
             }
@@ -341,6 +362,26 @@ class Hub:
             self.state, self.state_cause, self.state_since = state, cause, time.monotonic()
             self._state_changed.notify_all()
         self.notifier.status(self._status_line())
+        button = self.earpiece_button
+        if button is not None and state in REST_STATES:
+            button.conversation_over()  # an HFP headset hears "+BVRA: 0"
+
+    def _earpiece_snapshot(self) -> dict[str, Any]:
+        """The device state plus what bluealsa says (battery, codec); caller holds the lock."""
+        snapshot: dict[str, Any] = dict(self.earpiece.snapshot())
+        button = self.earpiece_button
+        info = button.info() if button is not None else None
+        if info is not None:
+            snapshot.update(hfp_link=info.connected, transport=info.transport,
+                            battery_percent=info.battery_percent, codec=info.codec,
+                            codec_rate=info.sample_rate, button=info.button)
+        return snapshot
+
+    def earpiece_status(self) -> tuple[bool | None, int | None]:
+        """(connected, battery percent) for the status skill; None = not known."""
+        with self._lock:
+            snapshot = self._earpiece_snapshot()
+        return snapshot["connected"], snapshot.get("battery_percent")
 
     def _on_turn(self, figures: dict[str, float]) -> None:
         with self._lock:

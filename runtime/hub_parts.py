@@ -26,6 +26,7 @@ from runtime.earpiece_state import AudioPresence
 from speech_api import AudioChunk
 
 if TYPE_CHECKING:
+    from drivers.earpiece import EarpieceButton
     from drivers.local.skills import SkillContext
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,9 @@ class HubControls:
     def __init__(self, volume: VolumeControl) -> None:
         self.volume = volume
         self.request_mute: Callable[[bool], None] = lambda _muted: None
+        # (connected, battery percent), None = unknown; bound to the hub when it starts
+        self.earpiece_status: Callable[[], tuple[bool | None, int | None]] = \
+            lambda: (None, None)
 
     def skill_context(self) -> SkillContext:
         from drivers.local.skills import SkillContext
@@ -50,6 +54,9 @@ class HubControls:
 
         return SkillContext(get_volume=lambda: self.volume.level, set_volume=set_volume,
                             set_muted=self._set_muted)
+
+    def earpiece_now(self) -> tuple[bool | None, int | None]:
+        return self.earpiece_status()  # looked up at call time: bound once the hub starts
 
     def _set_muted(self, muted: bool) -> None:
         self.request_mute(muted)  # looked up at call time: bound once the hub starts
@@ -69,6 +76,8 @@ class HubParts:
     controls: HubControls
     # the audio drivers' "device came / went" reports; the hub listens (its device state)
     audio_presence: AudioPresence = field(default_factory=AudioPresence)
+    # the earpiece's own button (and battery, codec): opened by the hub at start
+    earpiece: Callable[[ButtonCallback], EarpieceButton | None] = lambda _on_press: None
 
 
 class StatusLight:
@@ -97,7 +106,8 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         capture=lambda: alsa_capture(config, presence.reporter(CAPTURE)),
         playback=lambda on_written, on_idle: alsa_playback(
             config, on_written, on_idle, controls.volume, presence.reporter(PLAYBACK)),
-        engine=engine_factory(config, earcon, controls.skill_context()),
+        engine=engine_factory(config, earcon, controls.skill_context(),
+                              earpiece_status=controls.earpiece_now),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -109,6 +119,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
             if wake_chunk else 0),
         controls=controls,
         audio_presence=presence,
+        earpiece=lambda on_press: earpiece_button(config, on_press),
     )
 
 
@@ -208,15 +219,25 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 # --- provider -----------------------------------------------------------------------
 
 
-def engine_factory(config: HubConfig, earcon: EarconRenderer | None = None,
-                   skill_context: SkillContext | None = None) -> Callable[[], ConversationEngine]:
+def engine_factory(
+    config: HubConfig, earcon: EarconRenderer | None = None,
+    skill_context: SkillContext | None = None, *,
+    earpiece_status: Callable[[], tuple[bool | None, int | None]] | None = None,
+) -> Callable[[], ConversationEngine]:
     """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
-    from drivers.local.skills import SkillContext
+    from drivers.local.skills import HubStatus, SkillContext
     from runtime.engine_factory import EngineContext
     from runtime.engine_factory import engine_factory as for_mode
 
     context = EngineContext(skill_context=skill_context or SkillContext(),
                             render_earcon=earcon or (lambda _kind: None))
+    if earpiece_status is not None:
+        def status() -> HubStatus:  # what the status skill (and its tool) reports
+            connected, battery = earpiece_status()
+            return HubStatus(mode=config.mode, provider_reachable=context.link.online,
+                             earpiece_connected=connected, battery_percent=battery)
+
+        context.skill_context.status = status
     try:
         return for_mode(config, context)
     except ValueError as exc:  # an unusable local engine setting: say which
@@ -251,6 +272,26 @@ def button_factory(config: HubConfig) -> ButtonFactory | None:
             long_hold_ms=b.long_hold_ms)
 
     return gpio_button
+
+
+def uses_bluealsa(config: HubConfig) -> bool:
+    return any(d.startswith("bluealsa") for d in (config.audio.capture.device,
+                                                   config.audio.playback.device))
+
+
+def earpiece_button(config: HubConfig, on_press: ButtonCallback) -> EarpieceButton | None:
+    """The earpiece's button sources ``triggers.earpiece_button`` asks for, started."""
+    e = config.triggers.earpiece_button
+    bluealsa = uses_bluealsa(config)
+    hfp = e.hfp == "always" or (e.hfp == "auto" and bluealsa)
+    avrcp = e.enabled and (e.avrcp == "always" or (e.avrcp == "auto" and bluealsa))
+    if not (hfp or avrcp):
+        return None
+    from drivers.earpiece import EarpieceButton, EarpieceButtonSettings
+
+    return EarpieceButton(on_press, EarpieceButtonSettings(
+        hfp=hfp, hfp_button=e.enabled, avrcp=avrcp, input_device=e.input_device,
+        hold_ms=e.hold_ms, double_tap_ms=e.double_tap_ms))
 
 
 def status_led(config: HubConfig) -> StatusLight | None:
