@@ -132,13 +132,20 @@ class Hub:
             raise HubStartError(f"could not start the {', '.join(dead)} actor(s); see the log")
         log.info("hub started (mode %s)", self.config.mode)
         self._open_earpiece_button(wiring)
-        with self._lock:  # a device found missing before the Controller was there
+        with self._lock:  # a device found missing before the Controller was in the table
             if self.earpiece.waiting:
                 self._tell(CONTROLLER, AudioDevices(False, self.earpiece.text))
         # Ready once the actors run, audio or not: an earpiece that is off must not
         # keep the unit "activating" (systemd would time out and restart us forever).
         self.ready.set()
         self.notifier.ready(self._status_line())
+
+    def _told_earpiece_state(self, ref: pykka.ActorRef[Any]) -> pykka.ActorRef[Any]:
+        """A (re)started Controller starts believing the audio is there: say if it is not."""
+        with self._lock:
+            if self.earpiece.waiting:
+                ref.tell(AudioDevices(False, self.earpiece.text))
+        return ref
 
     def _open_earpiece_button(self, wiring: Wiring) -> None:
         """The earpiece's own button: its presses are the GPIO button's gestures."""
@@ -160,8 +167,8 @@ class Hub:
                 wiring, parts.playback, parts.earcon, config.audio.playback.period_ms),
             SESSION: lambda: SessionActor.start(
                 wiring, parts.engine, to_session, config.logging.conversation),
-            CONTROLLER: lambda: ControllerActor.start(
-                wiring, parts.settings, button_factory=parts.button, set_led=led),
+            CONTROLLER: lambda: self._told_earpiece_state(ControllerActor.start(
+                wiring, parts.settings, button_factory=parts.button, set_led=led)),
             LISTENER: lambda: ListenerActor.start(
                 wiring, captured, to_session, parts.segmenter, wake_factory=parts.wake,
                 preroll_ms=config.conversation.preroll_ms),
