@@ -104,3 +104,31 @@ def test_taps_and_holds_from_a_fifo_fed_like_an_input_device(
     lines = [r.getMessage() for r in caplog.records]
     assert lines[0].startswith("earpiece media keys: reading")
     assert sum("unavailable" in line for line in lines) == 1, lines  # once, not per retry
+
+
+def test_the_earpiece_button_gives_the_gpio_buttons_gesture_names(tmp_path: Path) -> None:
+    from drivers.earpiece import EarpieceButton, EarpieceButtonSettings
+
+    node = tmp_path / "event3"
+    os.mkfifo(node)
+    writer = os.open(node, os.O_RDWR | os.O_NONBLOCK)
+    got: list[str] = []
+    cond = threading.Condition()
+
+    def on_gesture(kind: str, at_ns: int) -> None:
+        with cond:
+            got.append(kind)
+            cond.notify_all()
+
+    button = EarpieceButton(on_gesture, EarpieceButtonSettings(
+        hfp=False, avrcp=True, input_device=node, double_tap_ms=0))
+    try:
+        assert button.info() is None  # no bluealsa link asked for: nothing known
+        os.write(writer, key(KEY_PLAYPAUSE, 1) + key(KEY_PLAYPAUSE, 0))
+        with cond:
+            assert cond.wait_for(lambda: "TAP" in got, 5), got
+        # the names the Controller's ButtonPressed takes (ButtonEventKind members)
+        assert got == ["PRESSED", "RELEASED", "TAP"]
+    finally:
+        button.close()
+        os.close(writer)
