@@ -127,7 +127,11 @@ class OpenAIConfigSection:
 
 @dataclass(frozen=True, slots=True)
 class ChainedSttConfig:
-    provider: Literal["openai", "local"] = "openai"
+    provider: Literal["openai", "local", "wyoming"] = "openai"
+    base_url: str | None = setting(
+        None, help="this stage's endpoint: OpenAI-compatible http(s) URL, or tcp://host:port "
+        "for wyoming; null: openai.base_url")
+    api_key_file: Path | None = setting(None, help="key for base_url; null: the openai key")
     mode: Literal["batch", "stream", "realtime"] = "stream"
     model: str = "gpt-4o-mini-transcribe"
     language: str | None = "en"
@@ -146,7 +150,11 @@ class ChainedLlmConfig:
 
 @dataclass(frozen=True, slots=True)
 class ChainedTtsConfig:
-    provider: Literal["openai", "local"] = "openai"
+    provider: Literal["openai", "local", "wyoming"] = "openai"
+    base_url: str | None = setting(
+        None, help="this stage's endpoint: OpenAI-compatible http(s) URL, or tcp://host:port "
+        "for wyoming; null: openai.base_url")
+    api_key_file: Path | None = setting(None, help="key for base_url; null: the openai key")
     model: str = "gpt-4o-mini-tts"
     voice: str = "marin"
     instructions: str | None = None
@@ -323,6 +331,8 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
     paths: dict[str, Path | None] = {
         "openai.api_key_file": config.openai.api_key_file,
         "chained.llm.api_key_file": config.chained.llm.api_key_file,
+        "chained.stt.api_key_file": config.chained.stt.api_key_file,
+        "chained.tts.api_key_file": config.chained.tts.api_key_file,
         "triggers.wake_word.model_path": config.triggers.wake_word.model_path,
         "local.stt.model_dir": config.local.stt.model_dir,
         "local.tts.piper_model": config.local.tts.piper_model,
@@ -346,6 +356,24 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
         line = _line_of(root, "triggers.wake_word.engine")
         msg = "is required by the keyphrase engine"
         problems.append(ConfigProblem(name, line, "triggers.wake_word.phrase", msg))
+    problems += _check_stage_endpoints(config, name, root)
+    return problems
+
+
+def _check_stage_endpoints(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigProblem]:
+    """A chained stage's ``base_url`` must suit its provider (http(s) or Wyoming's tcp)."""
+    problems = []
+    for stage, cfg in (("stt", config.chained.stt), ("tts", config.chained.tts)):
+        key = f"chained.{stage}.base_url"
+        scheme = urlsplit(cfg.base_url).scheme if cfg.base_url else None
+        if cfg.provider == "wyoming" and scheme != "tcp":
+            found = repr(cfg.base_url) if cfg.base_url else "nothing"
+            msg = f"provider wyoming needs a tcp://host:port address, found {found}"
+            problems.append(ConfigProblem(name, _line_of(root, key) or _line_of(
+                root, f"chained.{stage}.provider"), key, msg))
+        elif cfg.provider == "openai" and scheme not in (None, "http", "https"):
+            msg = f"provider openai needs an http(s):// URL, found {cfg.base_url!r}"
+            problems.append(ConfigProblem(name, _line_of(root, key), key, msg))
     return problems
 
 
@@ -361,6 +389,8 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
     for key, path in (
         ("openai.api_key_file", config.openai.api_key_file),
         ("chained.llm.api_key_file", config.chained.llm.api_key_file),
+        ("chained.stt.api_key_file", config.chained.stt.api_key_file),
+        ("chained.tts.api_key_file", config.chained.tts.api_key_file),
     ):
         if path is not None and path.is_file():
             mode = stat.S_IMODE(path.stat().st_mode)
@@ -370,7 +400,9 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
                     f"run 'chmod 600 {path}'"
                 )
     for key, url in (("openai.base_url", config.openai.base_url),
-                      ("chained.llm.base_url", config.chained.llm.base_url)):
+                      ("chained.llm.base_url", config.chained.llm.base_url),
+                      ("chained.stt.base_url", config.chained.stt.base_url),
+                      ("chained.tts.base_url", config.chained.tts.base_url)):
         if url and _plain_http_off_box(url):
             warnings.append(
                 f"{name}: {key}: {url} is plain http to another machine: the API key and "
