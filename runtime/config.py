@@ -369,8 +369,8 @@ def _check_stage_endpoints(config: HubConfig, name: str, root: yaml.Node) -> lis
         if cfg.provider == "wyoming" and scheme != "tcp":
             found = repr(cfg.base_url) if cfg.base_url else "nothing"
             msg = f"provider wyoming needs a tcp://host:port address, found {found}"
-            problems.append(ConfigProblem(name, _line_of(root, key) or _line_of(
-                root, f"chained.{stage}.provider"), key, msg))
+            where = key if cfg.base_url else f"chained.{stage}.provider"
+            problems.append(ConfigProblem(name, _line_of(root, where), key, msg))
         elif cfg.provider == "openai" and scheme not in (None, "http", "https"):
             msg = f"provider openai needs an http(s):// URL, found {cfg.base_url!r}"
             problems.append(ConfigProblem(name, _line_of(root, key), key, msg))

@@ -6,8 +6,8 @@ Imports of the provider drivers happen here only, so local mode never loads them
 from __future__ import annotations
 
 import contextlib
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 
 from actors.engine import ConversationEngine
 from actors.engines.chained import ChainedEngine
