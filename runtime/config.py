@@ -63,10 +63,11 @@ class ButtonConfig:
 @dataclass(frozen=True, slots=True)
 class WakeWordConfig:
     enabled: bool = True
-    engine: Literal["micro", "keyphrase", "openwakeword"] = "micro"
+    engine: Literal["micro", "keyphrase", "openwakeword", "wyoming"] = "micro"
     model: Literal["okay_nabu", "hey_jarvis", "alexa", "hey_mycroft"] = "okay_nabu"
     phrase: str | None = setting(None, help="custom phrase for the keyphrase engine")
     model_path: Path | None = setting(None, help="openWakeWord .onnx model (user supplied)")
+    uri: str | None = setting(None, help="wyoming engine: the server, tcp://host:10400")
     sensitivity: float = setting(0.5, min=0.0, max=1.0)
     refractory_ms: int = setting(2000, min=0, max=30000)
 
@@ -357,6 +358,12 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
         msg = "is required by the keyphrase engine"
         problems.append(ConfigProblem(name, line, "triggers.wake_word.phrase", msg))
     problems += _check_stage_endpoints(config, name, root)
+    wake = config.triggers.wake_word
+    if wake.engine == "wyoming" and urlsplit(wake.uri or "").scheme != "tcp":
+        where = "triggers.wake_word.uri" if wake.uri else "triggers.wake_word.engine"
+        found = repr(wake.uri) if wake.uri else "nothing"
+        msg = f"the wyoming engine needs a tcp://host:port address, found {found}"
+        problems.append(ConfigProblem(name, _line_of(root, where), "triggers.wake_word.uri", msg))
     return problems
 
 

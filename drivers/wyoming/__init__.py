@@ -8,5 +8,7 @@ The ``wyoming`` library is asyncio; each client runs it on a loop thread of its 
 from drivers.wyoming.loop import LoopThread
 from drivers.wyoming.stt import WyomingSpeechToTextClient
 from drivers.wyoming.tts import WyomingTextToSpeechClient
+from drivers.wyoming.wake import WyomingWakeWord
 
-__all__ = ["LoopThread", "WyomingSpeechToTextClient", "WyomingTextToSpeechClient"]
+__all__ = ["LoopThread", "WyomingSpeechToTextClient", "WyomingTextToSpeechClient",
+           "WyomingWakeWord"]

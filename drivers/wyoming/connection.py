@@ -40,7 +40,7 @@ def unreachable(uri: str, exc: BaseException) -> APIError:
 
 @asynccontextmanager
 async def connected(uri: str, connect_timeout_s: float,
-                    read_timeout_s: float) -> AsyncIterator[AsyncClient]:
+                    read_timeout_s: float | None) -> AsyncIterator[AsyncClient]:
     """A connected client; connection failures raised as :class:`APIError`."""
     client = AsyncClient.from_uri(uri, connect_timeout=connect_timeout_s,
                                   read_timeout=read_timeout_s)

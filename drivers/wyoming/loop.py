@@ -73,6 +73,22 @@ class LoopThread:
             future.cancel()
             self._release()
 
+    def start(self, make: Callable[[], Coroutine[Any, Any, T]]) -> concurrent.futures.Future[T]:
+        """Run ``make()`` in the background (the thread lives until it ends); cancel the
+        returned future to stop it."""
+        future = self._submit(make)
+        future.add_done_callback(lambda _: self._release())
+        return future
+
+    def call_soon(self, callback: Callable[[], object]) -> bool:
+        """Run ``callback`` on the loop thread (never blocks); False when no loop runs."""
+        with self._lock:
+            loop = self._loop
+            if loop is None:
+                return False
+            loop.call_soon_threadsafe(callback)
+            return True
+
     def _submit(self, make: Callable[[], Coroutine[Any, Any, T]]) -> concurrent.futures.Future[T]:
         with self._lock:
             if self._loop is None:

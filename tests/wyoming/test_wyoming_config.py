@@ -46,3 +46,10 @@ chained:
     config = load_config(path).config.chained
     assert (config.stt.base_url, config.stt.api_key_file) == ("http://127.0.0.1:8000/v1", key)
     assert config.tts.provider == "wyoming" and config.tts.api_key_file is None
+
+
+def test_the_wyoming_wake_word_needs_its_server(tmp_path: Path) -> None:
+    text = "triggers:\n  wake_word:\n    engine: wyoming\n"
+    assert problems(tmp_path, text) == [
+        f"{tmp_path / 'maigic.yaml'}:3: triggers.wake_word.uri: the wyoming engine needs a "
+        "tcp://host:port address, found nothing"]
