@@ -20,7 +20,7 @@ import yaml
 
 from runtime.config_schema import ConfigProblem, convert, section, setting
 
-Mode = Literal["realtime", "chained", "transcribe", "local"]
+Mode = Literal["realtime", "chained", "transcribe", "local", "assist"]
 DEFAULT_CONFIG_PATH = Path("/etc/maigic/maigic.yaml")
 API_KEY_ENV = "OPENAI_API_KEY"
 
@@ -199,6 +199,14 @@ class LocalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AssistConfig:
+    uri: str = setting("tcp://0.0.0.0:10700",
+                       help="where Home Assistant connects to the hub (its Wyoming satellite)")
+    name: str = setting("mAIgic hub", help="the satellite's name in Home Assistant")
+    area: str | None = setting(None, help="the area Home Assistant puts it in")
+
+
+@dataclass(frozen=True, slots=True)
 class FallbackConfig:
     enabled: bool = True
     retry_online_s: float = setting(30.0, min=1.0, max=3600.0)
@@ -234,6 +242,7 @@ class HubConfig:
     chained: ChainedConfig = section(ChainedConfig)
     transcribe: TranscribeConfig = section(TranscribeConfig)
     local: LocalConfig = section(LocalConfig)
+    assist: AssistConfig = section(AssistConfig)
     fallback: FallbackConfig = section(FallbackConfig)
     feedback: FeedbackConfig = section(FeedbackConfig)
     logging: LoggingConfig = section(LoggingConfig)
@@ -243,7 +252,7 @@ class HubConfig:
     def needs_openai(self) -> bool:
         """Whether this mode talks to an OpenAI-compatible provider at all."""
         # chained mode always has an OpenAI-compatible LLM endpoint
-        return self.mode != "local"
+        return self.mode not in ("local", "assist")
 
 
 class ConfigError(Exception):

@@ -152,7 +152,7 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
                                                      provider_reachable=ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
-    online, probe_per_turn = _online_engine(config, skills, parts, ctx.stages)
+    online, probe_per_turn = _online_engine(config, skills, parts, ctx.stages, offline)
     if not config.fallback.enabled:
         return WithSkills(WithAnnouncer(online, offline), skills)
     fallback = FallbackEngine(online, offline, ctx.link,
@@ -163,9 +163,15 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
 
 
 def _online_engine(config: HubConfig, skills: SkillRegistry, local: LocalParts,
-                   stages: StageHealth) -> tuple[ConversationEngine, bool]:
+                   stages: StageHealth,
+                   offline: LocalEngine) -> tuple[ConversationEngine, bool]:
     """The provider's engine and whether it is retried per turn (no standing connection)."""
     from runtime.online_engines import chained_engine, realtime_engine
+
+    if config.mode == "assist":  # Home Assistant connects to us: a standing connection
+        from runtime.wyoming_engines import assist_engine
+
+        return assist_engine(config, offline), False
 
     if config.mode == "realtime":
         return realtime_engine(config, skills), False

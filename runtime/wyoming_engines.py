@@ -6,7 +6,13 @@ a hub that does not use it never needs it installed.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from runtime.config import ChainedTtsConfig, HubConfig
+
+if TYPE_CHECKING:
+    from actors.engine import ConversationEngine
+    from actors.engines.local import LocalEngine
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 
 OPENAI_DEFAULT_VOICE = ChainedTtsConfig().voice
@@ -31,3 +37,19 @@ def wyoming_tts(config: HubConfig) -> BlockingTextToSpeechClient:
     voice = None if tts.voice == OPENAI_DEFAULT_VOICE else tts.voice
     return WyomingTextToSpeechClient(tts.base_url, voice=voice,
                                      timeout_s=config.openai.timeout_s)
+
+
+def assist_engine(config: HubConfig, announcer: LocalEngine) -> ConversationEngine:
+    """``mode: assist``: the hub as Home Assistant's Wyoming satellite; Home Assistant's
+    timers ring through ``announcer`` (the local voice and the timer earcon)."""
+    from actors.engines.assist import AssistEngine
+    from drivers.wyoming.satellite import WyomingSatellite
+
+    a = config.assist
+
+    def timer_done(name: str | None) -> None:
+        announcer.announce(f"Your {name} timer is done." if name else "Your timer is done.",
+                           "timer")
+
+    return AssistEngine(lambda engine: WyomingSatellite(a.uri, engine, name=a.name, area=a.area),
+                        on_timer_finished=timer_done)
