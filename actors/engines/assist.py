@@ -86,16 +86,16 @@ class AssistEngine:
         self.end_turn()  # Home Assistant has no "forget": the stream simply ends
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
-        if not cancel_response:
-            return
         with self._lock:
             response = self._response  # kept: the rest of its audio is dropped as it comes
-            if response is None or response in self._cancelled:
-                return
-            self._cancelled.add(response)
-        if response is not None:
+            cancel = cancel_response and response is not None and response not in self._cancelled
+            if cancel and response is not None:
+                self._cancelled.add(response)
+            playing = cancel or self._played_timer is not None
+        if cancel and response is not None:
             self._send(ResponseDone(response_id=response, status="cancelled",
                                     transcript=self._answer))
+        if playing:  # received in full or not, the user stopped listening: HA may go on
             self._played_now()
 
     def tool_result(self, call_id: str, output: str) -> None:

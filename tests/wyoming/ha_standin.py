@@ -54,7 +54,7 @@ class Run:
     pipeline: RunPipeline
     audio: list[AudioChunk] = field(default_factory=list)
     transcript: str | None = None
-    answer_sent_at: float | None = None
+    answer_sent_at: float | None = None  # when the answer's audio-start went out
     answer_s: float = 0.0
     played_at: float | None = None
 
@@ -186,8 +186,12 @@ class HomeAssistantStandIn:
                 elif AudioStop.is_type(event.type) and run is not None:
                     self._answering = asyncio.ensure_future(self._answer(client, run))
                     run = None
-                elif Played.is_type(event.type) and self.runs:
-                    self.runs[-1].played_at = time.monotonic()
+                elif Played.is_type(event.type):  # for the oldest answer not yet played
+                    waiting = [r for r in self.runs if r.answer_sent_at and not r.played_at]
+                    if waiting:
+                        waiting[0].played_at = time.monotonic()
+                    else:
+                        self.violations.append("played, with no answer sent")
                 self._note()
         finally:
             pinger.cancel()
@@ -207,14 +211,14 @@ class HomeAssistantStandIn:
         speech = join_chunks(await asyncio.to_thread(
             lambda: list(self.tts.synthesize_stream_blocking(answer))))
         rate = speech.sample_rate
+        run.answer_sent_at = time.monotonic()  # when its audio started to go out
+        run.answer_s = (speech.duration_ms or 0) / 1000
         await client.write_event(AudioStart(rate=rate, width=2, channels=1, timestamp=0).event())
         step = SAMPLES_PER_CHUNK * 2
         for offset in range(0, len(speech.data), step):
             await client.write_event(WyomingChunk(rate=rate, width=2, channels=1,
                                                   audio=speech.data[offset:offset + step]).event())
         await client.write_event(AudioStop().event())
-        run.answer_sent_at = time.monotonic()
-        run.answer_s = (speech.duration_ms or 0) / 1000
         self._note()
 
     def _check(self, event: Event) -> None:

@@ -96,3 +96,30 @@ def test_home_assistant_gone_the_hub_answers_itself_and_back_the_turns_go_to_it_
     assert pipeline.transcript is not None and "there" in pipeline.transcript.lower()
     assert run.answers()[1] == "Welcome back."
     assert run.context.link.online is True
+
+
+def test_barge_in_stops_home_assistants_answer_and_tells_it_played(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    home_assistant: HomeAssistantStandIn, satellite_uri: str,
+) -> None:
+    ha = home_assistant
+    story = " ".join(["Once upon a time there was a kitchen with a very long story to tell."] * 5)
+    ha.answers += [story, "Okay."]
+    # the question at 0.6 s; the answer (about 20 s of speech) starts within ~10 s even on a
+    # loaded machine, so "stop please" at 20 s lands in the middle of it
+    pcm = concat(silence(600), flite("tell me a story"), silence(18000),
+                 flite("stop please"), silence(30000)).data
+    run = assist_hub(tmp_path, fake_openai, satellite_uri)
+    with running_hub(run.hub, alsa_files, pcm):
+        ha.wait(lambda: ha.info is not None, 20, "the satellite's info")
+        run.wait_answers(2, 80)
+        assert run.hub.wait_for_state("idle", 20)
+    # (HA streams its answer faster than it plays: it may be received in full, "completed",
+    # before the barge-in; the Session then stops the playback and the engine says "played")
+    assert run.answers()[1] == "Okay."
+    first, second = ha.runs
+    assert first.answer_sent_at is not None and first.played_at is not None
+    # "played" came when the user cut in, long before the whole story could have been heard
+    assert first.played_at < first.answer_sent_at + first.answer_s - 3
+    assert second.transcript is not None and "stop" in second.transcript.lower()
+    assert loud_ms(played(alsa_files)) < first.answer_s * 1000 - 3000
