@@ -36,7 +36,8 @@ def status_snapshot(hub: Hub) -> dict[str, Any]:
     snapshot["online"] = state["online"]
     snapshot["provider"] = {
         "used": True,
-        "base_url": hub.config.openai.base_url,
+        "base_url": hub.config.assist.uri if hub.config.mode == "assist"
+        else hub.config.openai.base_url,  # assist: where Home Assistant connects to us
         "reachable": state["online"],
         "since": _wall(state["since"]),
         "last_error": state["last_error"],
