@@ -14,30 +14,28 @@ from wyoming.asr import Transcribe, Transcript, TranscriptChunk
 from wyoming.audio import AudioChunk as WyomingChunk
 from wyoming.audio import AudioStart, AudioStop
 from wyoming.error import Error
-from wyoming.info import Describe, Info
 
 from drivers.local.framing import to_pcm16_mono
-from drivers.wyoming.connection import PROVIDER, check_uri, connected, next_event, send_all
+from drivers.wyoming.connection import connected, next_event, send_all
 from drivers.wyoming.loop import LoopThread
+from drivers.wyoming.service import WyomingService
 from speech_api import AudioChunk, BlockingSpeechToTextClient, TranscriptionEvent
-from speech_api.errors import APIError, TranscriptionError
+from speech_api.errors import TranscriptionError
 from speech_api.events import RealtimeSessionConfig
 
 CHUNK_MS = 100  # audio-chunk size sent to the server
 
 
-class WyomingSpeechToTextClient(BlockingSpeechToTextClient):
+class WyomingSpeechToTextClient(WyomingService, BlockingSpeechToTextClient):
     """A Wyoming ASR server behind the seed's :class:`SpeechToTextClient` interface."""
 
     def __init__(self, uri: str, *, language: str | None = None, model: str | None = None,
                  connect_timeout_s: float = 5.0, timeout_s: float = 30.0,
                  loop: LoopThread | None = None) -> None:
-        self.uri = check_uri(uri)
+        super().__init__(uri, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
+                         loop=loop, thread_name="wyoming-stt")
         self.language = language
         self.model = model
-        self.connect_timeout_s = connect_timeout_s
-        self.timeout_s = timeout_s
-        self._loop = loop or LoopThread("wyoming-stt")
 
     # --- the seed's interface -------------------------------------------------------
 
@@ -68,32 +66,13 @@ class WyomingSpeechToTextClient(BlockingSpeechToTextClient):
         return sorted({lang for program in info.asr for model in program.models
                        for lang in model.languages})
 
-    def describe(self) -> Info:
-        """The server's ``info`` (its programs, models and languages)."""
-        async def ask() -> Info:
-            async with connected(self.uri, self.connect_timeout_s, self.timeout_s) as client:
-                await send_all(client, [Describe()])
-                while True:
-                    event = await next_event(client, self.uri)
-                    if Info.is_type(event.type):
-                        return Info.from_event(event)
-
-        return self._loop.run(ask, self.timeout_s + self.connect_timeout_s)
-
     # --- one exchange ---------------------------------------------------------------
 
     def _exchange(self, chunks: Iterator[AudioChunk],
                   language: str | None) -> Iterator[tuple[bool, str]]:
         """(final?, text) pairs as the server answers."""
         lang = language or self.language
-        results = self._loop.iterate(lambda: self._session(chunks, lang), self.timeout_s)
-        try:
-            yield from results
-        except TimeoutError as exc:
-            raise APIError(f"Wyoming server {self.uri}: {exc}", provider=PROVIDER,
-                           code="timeout", retryable=True) from None
-        finally:
-            results.close()
+        return self._stream(lambda: self._session(chunks, lang))
 
     async def _session(self, chunks: Iterator[AudioChunk],
                        language: str | None) -> AsyncIterator[tuple[bool, str]]:

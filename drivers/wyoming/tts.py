@@ -12,29 +12,27 @@ from collections.abc import AsyncIterator, Iterator
 from wyoming.audio import AudioChunk as WyomingChunk
 from wyoming.audio import AudioStop
 from wyoming.error import Error
-from wyoming.info import Describe, Info
 from wyoming.tts import Synthesize, SynthesizeVoice
 
 from drivers.local.framing import to_pcm16_mono
 from drivers.local.tts import encode
-from drivers.wyoming.connection import PROVIDER, check_uri, connected, next_event, send_all
+from drivers.wyoming.connection import connected, next_event, send_all
 from drivers.wyoming.loop import LoopThread
+from drivers.wyoming.service import WyomingService
 from speech_api import AudioChunk, AudioFormat, BlockingTextToSpeechClient, join_chunks
-from speech_api.errors import APIError, SynthesisError
+from speech_api.errors import SynthesisError
 
 
-class WyomingTextToSpeechClient(BlockingTextToSpeechClient):
+class WyomingTextToSpeechClient(WyomingService, BlockingTextToSpeechClient):
     """A Wyoming TTS server behind the seed's :class:`TextToSpeechClient` interface."""
 
     def __init__(self, uri: str, *, voice: str | None = None, speaker: str | None = None,
                  connect_timeout_s: float = 5.0, timeout_s: float = 30.0,
                  loop: LoopThread | None = None) -> None:
-        self.uri = check_uri(uri)
+        super().__init__(uri, connect_timeout_s=connect_timeout_s, timeout_s=timeout_s,
+                         loop=loop, thread_name="wyoming-tts")
         self.voice = voice
         self.speaker = speaker
-        self.connect_timeout_s = connect_timeout_s
-        self.timeout_s = timeout_s
-        self._loop = loop or LoopThread("wyoming-tts")
 
     def synthesize_blocking(self, text: str, voice_id: str | None = None,
                             language: str | None = None,
@@ -50,29 +48,11 @@ class WyomingTextToSpeechClient(BlockingTextToSpeechClient):
             raise SynthesisError("text to synthesise is empty")
         voice = SynthesizeVoice(name=voice_id or self.voice, language=language,
                                 speaker=self.speaker)
-        audio = self._loop.iterate(lambda: self._session(text, voice), self.timeout_s)
-        try:
-            yield from audio
-        except TimeoutError as exc:
-            raise APIError(f"Wyoming server {self.uri}: {exc}", provider=PROVIDER,
-                           code="timeout", retryable=True) from None
-        finally:
-            audio.close()
+        return self._stream(lambda: self._session(text, voice))
 
     def available_voices(self) -> list[str]:
         info = self.describe()
         return sorted({voice.name for program in info.tts for voice in program.voices})
-
-    def describe(self) -> Info:
-        async def ask() -> Info:
-            async with connected(self.uri, self.connect_timeout_s, self.timeout_s) as client:
-                await send_all(client, [Describe()])
-                while True:
-                    event = await next_event(client, self.uri)
-                    if Info.is_type(event.type):
-                        return Info.from_event(event)
-
-        return self._loop.run(ask, self.timeout_s + self.connect_timeout_s)
 
     async def _session(self, text: str, voice: SynthesizeVoice) -> AsyncIterator[AudioChunk]:
         async with connected(self.uri, self.connect_timeout_s, self.timeout_s) as client:
