@@ -1,8 +1,10 @@
 """Text-to-speech at a Wyoming server (``wyoming-piper`` and friends).
 
 A ``synthesize`` event goes out; the audio comes back as ``audio-start`` +
-``audio-chunk``* + ``audio-stop`` and is handed on chunk by chunk as it arrives,
-so the first words play while the server is still speaking the rest.
+``audio-chunk``* + ``audio-stop`` and is handed on chunk by chunk as it arrives
+(measured: wyoming-piper sends a sentence's chunks once the whole sentence is
+synthesised, so the hub's chained mode gains its streaming by sending one
+sentence at a time).
 """
 
 from __future__ import annotations
