@@ -209,6 +209,10 @@ def wake_word(config: HubConfig) -> WakeWord | None:
     w = config.triggers.wake_word
     if not w.enabled or config.triggers.always_listening:
         return None
+    if w.engine == "wyoming":  # a wake word server on the network (the config check has the uri)
+        from drivers.wyoming import WyomingWakeWord
+
+        return WyomingWakeWord(w.uri or "", refractory_ms=w.refractory_ms)
     from drivers.local.wakeword import create_wake_word
 
     model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
