@@ -17,10 +17,10 @@ class StatusSkill(Skill):
         "what's your status | what is your status | status report | are you online"
     )
     patterns = patterns(
-        r"\b(?:what's|what is|how is) (?:your|the) status\b",
-        r"\bstatus report\b",
-        r"\bare you (?:online|connected)\b",
-        r"^status$",
+        r"(?:what is |how is )?(?:your |the )?status(?: report)?",
+        r"are you (?:online|offline|connected)(?: to the internet)?",
+        r"is the earpiece connected",
+        r"how (?:much battery|is the battery)(?: is left)?",
     )
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
