@@ -86,6 +86,8 @@ class WhisperSpeechToTextClient(BlockingSpeechToTextClient):
             ) from None
         self.source: WhisperModel = source
         self.threads = threads or default_threads()
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # not a line per turn
+        _no_progress_monitor()
         self._model = module.WhisperModel(
             source.model, device="cpu", compute_type=compute_type, cpu_threads=self.threads,
             download_root=str(source.download_root) if source.download_root else None,
@@ -155,6 +157,17 @@ class WhisperSpeechToTextClient(BlockingSpeechToTextClient):
             except (RuntimeError, ValueError) as exc:
                 raise TranscriptionError(f"faster-whisper failed: {exc}") from exc
         yield from (text for text in texts if text)
+
+
+def _no_progress_monitor() -> None:
+    """faster-whisper makes a (disabled) tqdm progress bar per decoding, and tqdm starts a
+    monitor thread for any bar; with the interval 0 (tqdm's documented switch) it starts none,
+    so no thread outlives the hub."""
+    try:
+        tqdm: Any = importlib.import_module("tqdm")
+    except ImportError:
+        return
+    tqdm.tqdm.monitor_interval = 0
 
 
 class _Utterance:
