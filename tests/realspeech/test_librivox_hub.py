@@ -7,6 +7,10 @@ longer). Overall WER <= 10 %, and every reference word accounted for in some tur
 stretch of two or more consecutive reference words without anything heard for it (a
 recogniser may drop a single word, which counts in the WER; a lost turn loses a
 sentence).
+
+The long reading needs turn-taking that loses nothing: a sentence that starts while the
+hub is still THINKING about the previous one must continue the turn (issue 13, item 3),
+and a pause longer than the endpoint (1000 and 1400 ms here) ends a turn mid-reading.
 """
 
 from __future__ import annotations
