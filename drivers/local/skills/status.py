@@ -18,11 +18,12 @@ class StatusSkill(Skill):
         " | how much battery does my earpiece have | what's the earpiece battery"
     )
     patterns = patterns(
-        r"\b(?:what's|what is|how is) (?:your|the) status\b",
-        r"\bstatus report\b",
-        r"\bare you (?:online|connected)\b",
-        r"^status$",
-        r"\bbattery\b",
+        r"(?:what is |how is )?(?:your |the )?status(?: report)?",
+        r"are you (?:online|offline|connected)(?: to the internet)?",
+        r"is the earpiece connected",
+        r"how (?:much battery|is the battery)(?: is left)?",
+        r"how much battery (?:does|has) (?:my|the) earpiece(?: have| got)?(?: left)?",
+        r"(?:what is )?(?:my |the )?earpiece(?:'s)? battery(?: level)?",
     )
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
