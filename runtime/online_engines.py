@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from actors.engine import ConversationEngine
 from actors.engines.chained import ChainedEngine
-from actors.engines.history import ConversationHistory
 from actors.engines.link import ProviderLink
 from actors.engines.tools import ToolRunningEngine
 from actors.engines.transcribe import TranscribeEngine, TranscriptOutputs
@@ -25,6 +24,7 @@ from runtime.logging_setup import register_secret
 from speech_api import BlockingTextToSpeechClient
 from speech_api.errors import APIError
 from speech_api.events import RealtimeSessionConfig, TurnDetection
+from speech_api.history import ConversationHistory
 
 LiveTranscriberOpener = Callable[[], OpenAIRealtimeSession]
 

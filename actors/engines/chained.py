@@ -18,9 +18,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from actors.engine import Emit
-from actors.engines.history import ConversationHistory, Message
 from actors.engines.local import NOT_HEARD
-from actors.engines.sentences import SentenceStream
 from actors.engines.speaker import Reply, ReplyCancelledError, ReplyFactory
 from actors.engines.transcribers import TurnTranscriber
 from actors.engines.worker import WorkerEngine
@@ -29,6 +27,8 @@ from drivers.openai.chat import ChatDone, ChatEvent, TextDelta, ToolCallRequest
 from speech_api import AudioChunk, BlockingTextToSpeechClient, SpeechAPIError
 from speech_api.errors import APIError
 from speech_api.events import InputTranscript, ProviderError, ResponseDone, SessionReady
+from speech_api.history import ConversationHistory, Message
+from speech_api.sentences import SentenceStream
 
 log = logging.getLogger(__name__)
 
