@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from openai import Stream
     from openai.types.chat import ChatCompletionChunk
 
+# The event types live in speech_api.chat (provider-neutral); re-exported for callers here.
+__all__ = ["ChatClient", "ChatDone", "ChatEvent", "ChatStream", "TextDelta", "ToolCallRequest",
+           "chat_tool"]
+
 log = logging.getLogger(__name__)
 
 
