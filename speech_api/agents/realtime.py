@@ -28,6 +28,7 @@ from speech_api.events import (
     ResponseDone,
     ResponseStarted,
     SpeechStarted,
+    SpeechStopped,
     ToolResult,
     TurnTiming,
 )
@@ -61,6 +62,7 @@ class RealtimeAgent(VoiceAgent):
         self._playing: tuple[str, int] | None = None  # (item_id, content_index) being played
         self._streaming: str | None = None  # response id still generating
         self._watch: Stopwatch | None = None
+        self._turn_ended_ns: int | None = None  # when the provider heard the user stop
 
     async def _drive(self, source: AudioSource, emit: Emit) -> None:
         ended = asyncio.Event()
@@ -112,7 +114,10 @@ class RealtimeAgent(VoiceAgent):
     async def _on_event(self, event: RealtimeEvent, emit: Emit) -> None:
         if isinstance(event, ResponseStarted):
             self._streaming = event.response_id
-            self._watch = Stopwatch(event.response_id, event.received_at_ns)
+            self._watch = Stopwatch(event.response_id, self._turn_ended_ns or event.received_at_ns)
+            self._turn_ended_ns = None
+        elif isinstance(event, SpeechStopped):
+            self._turn_ended_ns = event.received_at_ns
         elif isinstance(event, AudioDelta):
             if self._streaming != event.response_id:
                 return  # late audio of an answer that was cancelled
