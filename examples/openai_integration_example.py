@@ -34,6 +34,7 @@ from speech_api import (
 
 async def main(args: argparse.Namespace) -> None:
     config = config_from(args)
+    question = await input_audio(args)  # bad input fails before any request
     tts = OpenAITextToSpeechClient(config)
     greeting = await tts.synthesize(
         "Hello! This is OpenAI's text-to-speech.", voice_id="nova", audio_format=AudioFormat.MP3
@@ -41,7 +42,6 @@ async def main(args: argparse.Namespace) -> None:
     print(f"TTS: {len(greeting)} bytes of MP3")
 
     stt = OpenAISpeechToTextClient(config)
-    question = await input_audio(args)
     print(f"STT: {await stt.transcribe(question)}")
 
     reply = "".join(
