@@ -72,24 +72,26 @@ class FileAudioSource:
         frame stamped with capture time ``start_ns`` + that offset."""
         start_ns = time.monotonic_ns() if start_ns is None else start_ns
         audio = self._chunk
-        offset_s = 0.0
+        rate = audio.sample_rate
+        done = 0  # frames (samples per channel) released so far: exact, no float drift
         for piece in audio.split(self.frame_ms):
-            yield offset_s, self._stamped(piece.data, start_ns, offset_s)
-            offset_s += (piece.duration_ms or 0.0) / 1000
+            yield done / rate, self._stamped(piece.data, start_ns + done * 1_000_000_000 // rate)
+            done += piece.frames
         # Trailing silence, in frames of the same size (the last may be shorter).
-        step = max(1, int(audio.sample_rate * self.frame_ms / 1000))
+        step = max(1, int(rate * self.frame_ms / 1000))
         left = math.inf if math.isinf(self.trailing_silence_s) else round(
-            self.trailing_silence_s * audio.sample_rate)
+            self.trailing_silence_s * rate)
         while left > 0:
             count = int(min(step, left))
-            yield offset_s, self._stamped(bytes(count * audio.frame_bytes), start_ns, offset_s)
-            offset_s += count / audio.sample_rate
+            silence = bytes(count * audio.frame_bytes)
+            yield done / rate, self._stamped(silence, start_ns + done * 1_000_000_000 // rate)
+            done += count
             left -= count
 
-    def _stamped(self, data: bytes, start_ns: int, offset_s: float) -> AudioChunk:
+    def _stamped(self, data: bytes, captured_at_ns: int) -> AudioChunk:
         audio = self._chunk
         return AudioChunk.pcm(data, audio.sample_rate, audio.channels, audio.bit_depth,
-                              captured_at_ns=start_ns + int(offset_s * 1e9))
+                              captured_at_ns=captured_at_ns)
 
     def blocking(self, stop: threading.Event | None = None) -> Iterator[AudioChunk]:
         """The frames as a blocking iterator (paced if ``realtime``); ends when ``stop`` is set."""
