@@ -335,6 +335,7 @@ class OpenAIRealtimeClient:
         session_config: RealtimeSessionConfig | None = None,
         input_transcription_model: str | None = "gpt-4o-mini-transcribe",
     ) -> OpenAIRealtimeSession:
+        _require_names(model=model, voice=voice)
         settings = wire.SessionSettings(
             kind="realtime",
             config=session_config or RealtimeSessionConfig(),
@@ -352,6 +353,7 @@ class OpenAIRealtimeClient:
         *,
         session_config: RealtimeSessionConfig | None = None,
     ) -> OpenAIRealtimeSession:
+        _require_names(model=model)
         config = replace(session_config or RealtimeSessionConfig(), model=model)
         settings = wire.SessionSettings(kind="transcription", config=config)
         session = OpenAIRealtimeSession(self.config, settings)
@@ -378,3 +380,11 @@ class OpenAIRealtimeClient:
 
         session = await run_blocking(lambda: self.open_transcription(model))
         return OpenAIRealtimeTranscriptionSession(session)
+
+
+def _require_names(**names: str) -> None:
+    """Refuse an empty model or voice before connecting (the server's answer is obscure)."""
+    for what, value in names.items():
+        if not isinstance(value, str) or not value.strip():
+            raise APIError(f"{what} must be a non-empty string, got {value!r}",
+                           provider="openai", code="invalid_request")
