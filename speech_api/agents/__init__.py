@@ -13,7 +13,5 @@ from speech_api.agents.base import VoiceAgent
 from speech_api.agents.chained import ChainedAgent, TurnDetector
 from speech_api.agents.hybrid import HybridAgent
 from speech_api.agents.realtime import RealtimeAgent
-from speech_api.agents.responder import ChatResponder
 
-__all__ = ["ChainedAgent", "ChatResponder", "HybridAgent", "RealtimeAgent", "TurnDetector",
-           "VoiceAgent"]
+__all__ = ["ChainedAgent", "HybridAgent", "RealtimeAgent", "TurnDetector", "VoiceAgent"]
