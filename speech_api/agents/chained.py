@@ -11,16 +11,12 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Protocol
+from typing import Any, Protocol
 
-from speech_api.agents.base import Emit, Stopwatch, VoiceAgent, new_id
-from speech_api.agents.responder import ChatResponder
+from speech_api.agents.base import Emit, Stopwatch, new_id
+from speech_api.agents.responder import ChatVoiceAgent
 from speech_api.audio import AudioChunk, join_chunks
-from speech_api.chat import ChatModel, ToolBox
-from speech_api.clients import SpeechToTextClient, TextToSpeechClient
 from speech_api.events import InputTranscript, SpeechStarted, SpeechStopped
-from speech_api.history import ConversationHistory
-from speech_api.sinks import AudioSink
 from speech_api.sources import AudioSource
 
 PREFIX_MS = 1000  # audio kept from before the detector confirmed speech
@@ -34,29 +30,13 @@ class TurnDetector(Protocol):
     def flush(self) -> list[SpeechStarted | SpeechStopped]: ...
 
 
-class ChainedAgent(VoiceAgent):
-    def __init__(
-        self,
-        stt: SpeechToTextClient,
-        chat: ChatModel,
-        tts: TextToSpeechClient,
-        sink: AudioSink,
-        *,
-        turns: TurnDetector | None = None,
-        tools: ToolBox | None = None,
-        instructions: str | None = None,
-        history: ConversationHistory | None = None,
-        voice: str | None = None,
-        language: str | None = None,
-        barge_in: bool = True,
-    ) -> None:
-        super().__init__(sink)
-        self.stt = stt
+class ChainedAgent(ChatVoiceAgent):
+    """``ChainedAgent(stt, chat, tts, sink, *, turns=None, tools=None, instructions=None,
+    history=None, voice=None, language=None, barge_in=True)``."""
+
+    def __init__(self, *args: Any, turns: TurnDetector | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self.turns = turns
-        self.language = language
-        self.barge_in = barge_in
-        self.responder = ChatResponder(chat, tts, sink, tools=tools, instructions=instructions,
-                                       history=history, voice=voice, language=language)
 
     async def _drive(self, source: AudioSource, emit: Emit) -> None:
         if self.turns is None:

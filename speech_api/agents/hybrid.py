@@ -9,38 +9,22 @@ is barge-in.
 
 from __future__ import annotations
 
-from speech_api.agents.base import Emit, Stopwatch, VoiceAgent, new_id
-from speech_api.agents.responder import ChatResponder
-from speech_api.chat import ChatModel, ToolBox
-from speech_api.clients import SpeechToTextClient, TextToSpeechClient
+from typing import Any
+
+from speech_api.agents.base import Emit, Stopwatch, new_id
+from speech_api.agents.responder import ChatVoiceAgent
 from speech_api.events import InputTranscript, RealtimeSessionConfig
-from speech_api.history import ConversationHistory
-from speech_api.sinks import AudioSink
 from speech_api.sources import AudioSource
 
 
-class HybridAgent(VoiceAgent):
-    def __init__(
-        self,
-        stt: SpeechToTextClient,
-        chat: ChatModel,
-        tts: TextToSpeechClient,
-        sink: AudioSink,
-        *,
-        transcription: RealtimeSessionConfig | None = None,
-        tools: ToolBox | None = None,
-        instructions: str | None = None,
-        history: ConversationHistory | None = None,
-        voice: str | None = None,
-        language: str | None = None,
-        barge_in: bool = True,
-    ) -> None:
-        super().__init__(sink)
-        self.stt = stt
-        self.transcription = transcription or RealtimeSessionConfig(language=language)
-        self.barge_in = barge_in
-        self.responder = ChatResponder(chat, tts, sink, tools=tools, instructions=instructions,
-                                       history=history, voice=voice, language=language)
+class HybridAgent(ChatVoiceAgent):
+    """``HybridAgent(stt, chat, tts, sink, *, transcription=None, tools=None, instructions=None,
+    history=None, voice=None, language=None, barge_in=True)``."""
+
+    def __init__(self, *args: Any, transcription: RealtimeSessionConfig | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.transcription = transcription or RealtimeSessionConfig(language=self.language)
 
     async def _drive(self, source: AudioSource, emit: Emit) -> None:
         async for event in self.stt.transcribe_realtime(source, self.transcription):

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any, TypeVar
 
-from speech_api.agents.base import Emit, Stopwatch
+from speech_api.agents.base import Emit, Stopwatch, VoiceAgent
 from speech_api.audio import AudioChunk
 from speech_api.bridge import iterate_in_thread, run_blocking
 from speech_api.chat import (
@@ -27,7 +27,7 @@ from speech_api.chat import (
     ToolCallRequest,
     tool_exchange,
 )
-from speech_api.clients import TextToSpeechClient
+from speech_api.clients import SpeechToTextClient, TextToSpeechClient
 from speech_api.events import (
     AudioDelta,
     FunctionCall,
@@ -143,6 +143,31 @@ class ChatResponder:
             emit(ToolResult(call_id=call.call_id, name=call.name, output=output))
             outputs.append(output)
         return tool_exchange(calls, outputs)
+
+
+class ChatVoiceAgent(VoiceAgent):
+    """What the chained and hybrid agents share: a speech-to-text client and a responder."""
+
+    def __init__(
+        self,
+        stt: SpeechToTextClient,
+        chat: ChatModel,
+        tts: TextToSpeechClient,
+        sink: AudioSink,
+        *,
+        tools: ToolBox | None = None,
+        instructions: str | None = None,
+        history: ConversationHistory | None = None,
+        voice: str | None = None,
+        language: str | None = None,
+        barge_in: bool = True,
+    ) -> None:
+        super().__init__(sink)
+        self.stt = stt
+        self.language = language
+        self.barge_in = barge_in
+        self.responder = ChatResponder(chat, tts, sink, tools=tools, instructions=instructions,
+                                       history=history, voice=voice, language=language)
 
 
 def _audio_event(chunk: AudioChunk, response_id: str, item_id: str) -> AudioDelta:
