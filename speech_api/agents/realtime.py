@@ -37,6 +37,7 @@ from speech_api.sinks import AudioSink
 from speech_api.sources import AudioSource
 
 END_SILENCE_MS = 1200  # lets a server VAD hear the end of the last turn
+END_QUIET_S = 1.5  # after the source ended with nothing pending, how long to wait for more
 
 
 class RealtimeAgent(VoiceAgent):
@@ -63,21 +64,16 @@ class RealtimeAgent(VoiceAgent):
         self._streaming: str | None = None  # response id still generating
         self._watch: Stopwatch | None = None
         self._turn_ended_ns: int | None = None  # when the provider heard the user stop
+        self._awaiting_answer = False  # a turn ended and its answer has not finished
 
     async def _drive(self, source: AudioSource, emit: Emit) -> None:
         ended = asyncio.Event()
+        queue: asyncio.Queue[RealtimeEvent | None] = asyncio.Queue()
         sender = asyncio.create_task(self._send(source, ended))
-        events = self.session.receive_events()
+        receiver = asyncio.create_task(self._receive(queue))
         tool_pending = False
         try:
-            while True:
-                timeout = self.answer_timeout_s if ended.is_set() else None
-                try:
-                    event = await asyncio.wait_for(anext(events), timeout)
-                except StopAsyncIteration:
-                    break
-                except TimeoutError:
-                    break  # the source ended and nothing more came
+            while (event := await self._next(queue, ended, tool_pending)) is not None:
                 emit(event)
                 if isinstance(event, FunctionCall):
                     tool_pending = True
@@ -89,13 +85,44 @@ class RealtimeAgent(VoiceAgent):
                     break
             await sender
         finally:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sender
-            aclose = getattr(events, "aclose", None)
-            if aclose is not None:
-                await aclose()
+            for task in (sender, receiver):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.sink.drain()
+
+    async def _receive(self, queue: asyncio.Queue[RealtimeEvent | None]) -> None:
+        """Moves the session's events into ``queue`` (None: the session ended)."""
+        try:
+            async for event in self.session.receive_events():
+                queue.put_nowait(event)
+        finally:
+            queue.put_nowait(None)
+
+    async def _next(self, queue: asyncio.Queue[RealtimeEvent | None], ended: asyncio.Event,
+                    tool_pending: bool) -> RealtimeEvent | None:
+        """The next event; None when the conversation is over.
+
+        Once the source ended: over when nothing is pending for ``END_QUIET_S`` (the
+        server may still report a turn), or ``answer_timeout_s`` after a turn whose
+        answer has not come.
+        """
+        while True:
+            if not ended.is_set():
+                getter = asyncio.ensure_future(queue.get())
+                waiter = asyncio.ensure_future(ended.wait())
+                await asyncio.wait({getter, waiter}, return_when=asyncio.FIRST_COMPLETED)
+                waiter.cancel()
+                if getter.done():
+                    return getter.result()
+                getter.cancel()
+                continue  # the source just ended: wait with a timeout from now on
+            idle = not self._awaiting_answer and self._streaming is None and not tool_pending
+            try:
+                return await asyncio.wait_for(
+                    queue.get(), END_QUIET_S if idle else self.answer_timeout_s)
+            except TimeoutError:
+                return None
 
     async def _send(self, source: AudioSource, ended: asyncio.Event) -> None:
         last: AudioChunk | None = None
@@ -107,6 +134,7 @@ class RealtimeAgent(VoiceAgent):
                 frames = last.sample_rate * END_SILENCE_MS // 1000
                 await self.session.send_audio(AudioChunk.pcm(bytes(frames * 2), last.sample_rate))
             else:
+                self._awaiting_answer = True
                 await self.session.commit()
                 await self.session.create_response()
         ended.set()
@@ -118,6 +146,7 @@ class RealtimeAgent(VoiceAgent):
             self._turn_ended_ns = None
         elif isinstance(event, SpeechStopped):
             self._turn_ended_ns = event.received_at_ns
+            self._awaiting_answer = True
         elif isinstance(event, AudioDelta):
             if self._streaming != event.response_id:
                 return  # late audio of an answer that was cancelled
@@ -126,6 +155,7 @@ class RealtimeAgent(VoiceAgent):
             self._playing = (event.item_id, event.content_index)
             await self.sink.play(AudioChunk.pcm(event.pcm, event.sample_rate), event.item_id)
         elif isinstance(event, ResponseDone):
+            self._awaiting_answer = False
             if self._streaming == event.response_id:
                 self._streaming = None
             if self._watch is not None and self._watch.response_id == event.response_id:

@@ -22,7 +22,7 @@ from drivers.openai import (
     OpenAITextToSpeechClient,
 )
 from speech_api import APIError, AudioChunk, FileAudioSource, load_audio
-from speech_api.agents import ChainedAgent, RealtimeAgent
+from speech_api.agents import ChainedAgent, RealtimeAgent, VoiceAgent
 from speech_api.events import (
     AudioDelta,
     InputTranscript,
@@ -47,8 +47,7 @@ def chained(config: OpenAIConfig, sink: MemorySink, **kwargs: object) -> Chained
                         OpenAITextToSpeechClient(config), sink, **kwargs)  # type: ignore[arg-type]
 
 
-async def events_of(agent: ChainedAgent | RealtimeAgent,
-                    source: FileAudioSource) -> list[RealtimeEvent]:
+async def events_of(agent: VoiceAgent, source: FileAudioSource) -> list[RealtimeEvent]:
     return [event async for event in agent.run(source)]
 
 
@@ -170,3 +169,51 @@ def test_the_readme_offline_chained_agent_runs_against_a_chat_server(
     assert {"not", "young", "man"} <= set(heard.split()), heard
     assert answered == "assistant: He was a decent man."
     assert (load_audio(reply).duration_ms or 0) > 500
+
+
+def _two_questions() -> AudioChunk:
+    speech = load_audio(SPEECH)
+    pause = bytes(16000 * 2)  # 1 s
+    return AudioChunk.pcm(pause[:16000] + speech.data + pause * 2 + speech.data + pause * 2,
+                          16000)
+
+
+def test_realtime_agent_barge_in_when_the_provider_hears_the_user_again(
+        server: FakeOpenAIServer, config: OpenAIConfig, alsa_files: AlsaFiles) -> None:
+    server.script.add_reply(Reply(text="x" * 400))  # 8 s of answer: still playing at question 2
+
+    async def converse() -> list[RealtimeEvent]:
+        speaker = AlsaSpeaker(PLAYBACK_PCM, 24000)
+        session = await OpenAIRealtimeClient(config).connect_speech_to_speech()
+        await session.initialize_session()
+        try:
+            agent = RealtimeAgent(session, speaker)
+            return [e async for e in agent.run(FileAudioSource(_two_questions(), realtime=True))]
+        finally:
+            await session.close()
+            await speaker.close()
+
+    events = asyncio.run(asyncio.wait_for(converse(), 90))
+    assert sum(isinstance(e, SpeechStarted) for e in events) == 2
+    truncates = [f.payload for f in server.frames_of("in", "realtime")
+                 if f.type == "conversation.item.truncate"]
+    assert len(truncates) == 1
+    assert 0 < truncates[0]["audio_end_ms"] < 8000  # what the speaker had played, not all
+
+
+def test_hybrid_agent_offline_barge_in_on_the_users_next_words(
+        server: FakeOpenAIServer, config: OpenAIConfig) -> None:
+    from drivers.local.stt import LocalSpeechToTextClient
+    from drivers.local.tts import LocalTextToSpeechClient
+    from speech_api.agents import HybridAgent
+
+    server.script.add_chat_reply(ChatReply(text=" ".join(["word"] * 60) + ".", pace_s=0.2))
+    server.script.add_chat_reply(ChatReply(text="Yes?"))
+    agent = HybridAgent(LocalSpeechToTextClient(), ChatClient(config), LocalTextToSpeechClient(),
+                        MemorySink())
+    events = asyncio.run(asyncio.wait_for(
+        events_of(agent, FileAudioSource(_two_questions(), realtime=True)), 90))
+    finals = [e.text for e in events if isinstance(e, InputTranscript) and e.is_final]
+    assert len(finals) == 2 and all("man" in text.split() for text in finals), finals
+    done = [(e.status, e.transcript) for e in events if isinstance(e, ResponseDone)]
+    assert done == [("cancelled", ""), ("completed", "Yes?")]
