@@ -11,7 +11,6 @@ from dataclasses import replace
 
 from actors.engine import ConversationEngine
 from actors.engines.chained import ChainedEngine
-from actors.engines.history import ConversationHistory
 from actors.engines.link import ProviderLink
 from actors.engines.stages import StageHealth, WatchedChat, WatchedTextToSpeech, WatchedTranscriber
 from actors.engines.tools import ToolRunningEngine
@@ -27,6 +26,7 @@ from runtime.logging_setup import register_secret
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 from speech_api.errors import APIError
 from speech_api.events import RealtimeSessionConfig, TurnDetection
+from speech_api.history import ConversationHistory
 
 LiveTranscriberOpener = Callable[[], OpenAIRealtimeSession]
 ChainedStage = ChainedSttConfig | ChainedLlmConfig | ChainedTtsConfig
