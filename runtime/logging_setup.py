@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 from types import TracebackType
+from typing import TextIO
 
 _SYSLOG_PRIORITY = {
     logging.DEBUG: 7,
@@ -66,10 +67,31 @@ class JournalFormatter(ScrubbingFormatter):
         return "\n".join(f"<{priority}>{line}" for line in text.splitlines() or [""])
 
 
-def setup_logging(level: str = "INFO", *, stream: object | None = None) -> None:
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted.
+
+    A handler that kept the ``sys.stderr`` of the moment it was set up would keep writing to a
+    stream someone has since replaced and closed (pytest's capture after a test that ran
+    ``maigic`` in-process: "ValueError: I/O operation on closed file" on every later line).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # always the current sys.stderr
+
+
+def setup_logging(level: str = "INFO", *, stream: TextIO | None = None) -> None:
     """Configure the root logger once for the process (idempotent)."""
-    out = stream if stream is not None else sys.stderr
-    handler = logging.StreamHandler(out)  # type: ignore[arg-type]
+    handler: logging.Handler = (
+        StderrHandler() if stream is None else logging.StreamHandler(stream)
+    )
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
     else:
