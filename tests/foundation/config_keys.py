@@ -185,8 +185,7 @@ def key_tests(root: Path = ROOT) -> dict[str, list[str]]:
                                         if not isinstance(n, (ast.FunctionDef,
                                                               ast.AsyncFunctionDef,
                                                               ast.ClassDef))]
-            texts = [n.value for b in body for n in ast.walk(b)
-                     if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+            texts = [text for b in body for text in _strings(b)]
             calls = [n for b in body for n in ast.walk(b) if isinstance(n, ast.Call)]
             for key in all_keys:
                 parent, leaf = key.path[:-1], key.path[-1]
@@ -196,6 +195,17 @@ def key_tests(root: Path = ROOT) -> dict[str, list[str]]:
                 ):
                     found[key.dotted].add(where)
     return {k: sorted(v) for k, v in found.items()}
+
+
+def _strings(node: ast.AST) -> Iterator[str]:
+    """Every string literal under ``node``; an f-string as one text (``{}`` for its fields)."""
+    if isinstance(node, ast.JoinedStr):
+        yield "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        return
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        yield node.value
+    for child in ast.iter_child_nodes(node):
+        yield from _strings(child)
 
 
 def _call_targets(call: ast.Call, parent: Path_, sections: dict[str, Path_],
