@@ -200,7 +200,7 @@ def key_tests(root: Path = ROOT) -> dict[str, list[str]]:
 def _strings(node: ast.AST) -> Iterator[str]:
     """Every string literal under ``node``; an f-string as one text (``{}`` for its fields)."""
     if isinstance(node, ast.JoinedStr):
-        yield "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        yield "".join(str(v.value) if isinstance(v, ast.Constant) else "{}" for v in node.values)
         return
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         yield node.value
