@@ -19,10 +19,15 @@ def test_every_config_key_is_read_outside_the_schema() -> None:
     assert unread == [], f"config keys nothing reads: {unread}"
 
 
+def write_tree(root: Path, rel: str, text: str) -> None:
+    path = root / rel
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+
+
 def test_the_scan_follows_sections_through_names_parameters_and_tuples(tmp_path: Path) -> None:
-    code = tmp_path / "runtime" / "parts.py"
-    code.parent.mkdir()
-    code.write_text(
+    write_tree(
+        tmp_path, "runtime/parts.py",
         "def capture(config):\n"
         "    cap = config.audio.capture\n"
         "    return cap.device\n"  # through a local name
@@ -47,9 +52,8 @@ def test_the_scan_follows_sections_through_names_parameters_and_tuples(tmp_path:
 
 
 def test_the_scan_finds_tests_that_set_a_key(tmp_path: Path) -> None:
-    test = tmp_path / "tests" / "test_x.py"
-    test.parent.mkdir()
-    test.write_text(
+    write_tree(
+        tmp_path, "tests/test_x.py",
         "def test_yaml():\n"
         "    run('triggers: {button: {long_hold_ms: 900}}')\n"
         "def test_dotted():\n"
