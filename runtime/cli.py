@@ -23,10 +23,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"maigic {__version__}")
     parser.add_argument(
         "--log-level",
-        default="INFO",
+        default=None,
         type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log verbosity (default INFO)",
+        help="log verbosity; overrides the config's logging.level (default: that, else INFO)",
     )
     parser.add_argument(
         "--config", type=Path, default=None, help="config file (default /etc/maigic/maigic.yaml)"

@@ -47,6 +47,7 @@ from drivers.button_logic import ButtonEventKind
 from runtime.config import ConfigError, HubConfig, load_config
 from runtime.earpiece_state import EarpieceChange, EarpieceState
 from runtime.hub_parts import HubParts, StatusLight, build_parts
+from runtime.logging_setup import apply_config_level
 from runtime.sdnotify import SystemdNotifier
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class Hub:
 
     def start(self) -> None:
         """Start every actor; raises :class:`HubStartError` (all stopped) if one cannot."""
+        apply_config_level(self.config.logging.level)  # at start and after every reload
         wiring = Wiring(hooks=HubHooks(
             device_opened=self._device_opened, state_changed=self._on_state,
             turn_timed=self._on_turn, fatal=self._on_fatal))

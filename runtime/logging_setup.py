@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 from types import TracebackType
+from typing import TextIO
 
 _SYSLOG_PRIORITY = {
     logging.DEBUG: 7,
@@ -66,10 +67,40 @@ class JournalFormatter(ScrubbingFormatter):
         return "\n".join(f"<{priority}>{line}" for line in text.splitlines() or [""])
 
 
-def setup_logging(level: str = "INFO", *, stream: object | None = None) -> None:
-    """Configure the root logger once for the process (idempotent)."""
-    out = stream if stream is not None else sys.stderr
-    handler = logging.StreamHandler(out)  # type: ignore[arg-type]
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes to whatever ``sys.stderr`` is when a record is emitted.
+
+    A handler that kept the ``sys.stderr`` of the moment it was set up would keep writing to a
+    stream someone has since replaced and closed (pytest's capture after a test that ran
+    ``maigic`` in-process: "ValueError: I/O operation on closed file" on every later line).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: TextIO) -> None:
+        pass  # always the current sys.stderr
+
+
+DEFAULT_LEVEL = "INFO"
+
+
+def setup_logging(level: str | None = None, *, stream: TextIO | None = None) -> None:
+    """Configure the root logger for the process (idempotent).
+
+    ``level`` is the ``--log-level`` flag: given, it wins over the config's ``logging.level``
+    for the life of the process; None means INFO until :func:`apply_config_level` applies
+    the config's level (at every hub start, so also after a SIGHUP reload).
+    """
+    handler: logging.Handler = (
+        StderrHandler() if stream is None else logging.StreamHandler(stream)
+    )
+    handler._maigic_level_from_flag = level is not None  # type: ignore[attr-defined]
     if os.environ.get("JOURNAL_STREAM"):
         handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
     else:
@@ -82,10 +113,26 @@ def setup_logging(level: str = "INFO", *, stream: object | None = None) -> None:
             root.removeHandler(old)
     handler._maigic = True  # type: ignore[attr-defined]
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    root.setLevel((level or DEFAULT_LEVEL).upper())
     # Crash tracebacks would otherwise go straight to stderr, past the scrubber.
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_thread_crash
+
+
+def apply_config_level(level: str) -> None:
+    """Set the log level from the config's ``logging.level``.
+
+    Only where :func:`setup_logging` configured this process (``maigic`` itself, not a program
+    using the hub as a library, nor a test) and no ``--log-level`` flag said otherwise.
+    """
+    root = logging.getLogger()
+    ours = [h for h in root.handlers if getattr(h, "_maigic", False)]
+    if not ours or getattr(ours[0], "_maigic_level_from_flag", True):
+        return
+    wanted = logging.getLevelName(level.upper())
+    if root.level != wanted:
+        root.setLevel(wanted)
+        logging.getLogger(__name__).info("log level %s (logging.level)", level.upper())
 
 
 def _log_uncaught(exc_type: type[BaseException], exc: BaseException,

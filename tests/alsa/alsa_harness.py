@@ -1,6 +1,10 @@
 """Reusable helpers for tests through real alsa-lib, using its ``file`` plugin.
 
-No sound card is needed: ``tests/alsa/asoundrc`` defines two PCMs backed by files.
+No sound card is needed: ``tests/alsa/asoundrc`` defines two PCMs backed by files, on top of
+``tests/alsa/alsa.conf``, the tests' own base configuration (no hooks that load /etc/alsa/conf.d,
+/etc/asound.conf or ~/.asoundrc, no sound-card PCMs): what a machine has installed cannot change
+what the tests see. ``tests/conftest.py`` puts every test (and every subprocess it starts) on the
+base with :func:`isolate_alsa`.
 
 - ``CAPTURE_PCM`` (``"testcap"``): capture reads raw s16le from ``$ALSA_TEST_INFILE``
   (as fast as possible from a regular file; in real time from a FIFO fed by
@@ -8,7 +12,8 @@ No sound card is needed: ``tests/alsa/asoundrc`` defines two PCMs backed by file
   data: read only as much as you fed.
 - ``PLAYBACK_PCM`` (``"testplay"``): playback writes a WAV of everything written to
   ``$ALSA_TEST_OUTFILE``; read it back with :func:`read_played_wav` after closing.
-- :func:`alsa_env(infile, outfile)` -> the environment variables that select the
+- :func:`base_alsa_env()` -> the environment that selects only the base (an empty machine);
+  :func:`alsa_env(infile, outfile)` -> the environment variables that select the
   asoundrc and the files; :func:`use_alsa_files(monkeypatch, infile, outfile)` sets them.
 - fixture ``alsa_files`` (pull it into a conftest with
   ``from tests.alsa.alsa_harness import alsa_files  # noqa: F401``): an
@@ -35,15 +40,25 @@ import pytest
 from speech_api.audio import AudioChunk
 
 ASOUNDRC = Path(__file__).with_name("asoundrc")
-ALSA_CONF = "/usr/share/alsa/alsa.conf"
+BASE_CONF = Path(__file__).with_name("alsa.conf")
 CAPTURE_PCM = "testcap"
 PLAYBACK_PCM = "testplay"
+
+
+def base_alsa_env() -> dict[str, str]:
+    """The environment that gives alsa-lib only the tests' base config: no sound devices."""
+    return {"ALSA_CONFIG_PATH": str(BASE_CONF)}
+
+
+def isolate_alsa() -> None:
+    """Put this process, and every child it starts, on the tests' base config."""
+    os.environ.update(base_alsa_env())
 
 
 def alsa_env(infile: Path, outfile: Path) -> dict[str, str]:
     """Environment variables pointing alsa-lib at the test asoundrc and these files."""
     return {
-        "ALSA_CONFIG_PATH": f"{ALSA_CONF}:{ASOUNDRC}",
+        "ALSA_CONFIG_PATH": f"{BASE_CONF}:{ASOUNDRC}",
         "ALSA_TEST_INFILE": str(infile),
         "ALSA_TEST_OUTFILE": str(outfile),
     }

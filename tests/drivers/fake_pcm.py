@@ -112,10 +112,18 @@ class FakePlaybackPcm(_FakePcm):
             time.sleep(self.buffer / self.rate + 0.05)
         return frames
 
+    def heard_frames(self) -> int:
+        """Frames the listener has heard so far (written, and played out of the buffer)."""
+        with self._lock:
+            return self._heard_frames()
+
+    def _heard_frames(self) -> int:
+        return len(self.written) // (2 * self.channels) - self._clock.level()
+
     def drop(self) -> None:
         with self._lock:
             self.drops += 1
-            self.heard_at_drop = len(self.written) // (2 * self.channels) - self._clock.level()
+            self.heard_at_drop = self._heard_frames()
             self._clock.empty()
 
 

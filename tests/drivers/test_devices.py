@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from drivers.devices import DeviceReport, discover, format_report, list_bluealsa_pcms
-from tests.alsa.alsa_harness import ASOUNDRC, AlsaFiles
+from tests.alsa.alsa_harness import AlsaFiles, alsa_env, base_alsa_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -33,13 +33,14 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def clean_env() -> dict[str, str]:
+    """The caller's environment on the tests' base ALSA config (an empty machine)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALSA_")}
     env["PYTHONPATH"] = str(REPO)
-    return env
+    return env | base_alsa_env()
 
 
 def test_no_sound_card_prints_none_found_and_exits_0() -> None:
-    # This machine has no /dev/snd: the stock ALSA config lists only "null".
+    # The tests' base ALSA config has no sound card and lists only "null".
     result = run_cli(env=clean_env())
     assert result.returncode == 0, result.stderr
     assert "Capture devices:\n  (none found)" in result.stdout
@@ -74,8 +75,7 @@ def test_a_device_that_cannot_open_says_why(alsa_files: AlsaFiles) -> None:
 
 
 def test_cli_lists_devices_from_the_asoundrc(tmp_path: Path) -> None:
-    env = clean_env() | {"ALSA_CONFIG_PATH": f"/usr/share/alsa/alsa.conf:{ASOUNDRC}",
-                         "ALSA_TEST_OUTFILE": str(tmp_path / "o.wav")}
+    env = clean_env() | alsa_env(tmp_path / "i.raw", tmp_path / "o.wav")
     result = run_cli("--no-probe", env=env)
     assert result.returncode == 0, result.stderr
     assert "  testplay" in result.stdout

@@ -80,11 +80,13 @@ def test_break_stops_and_closes_the_worker() -> None:
 
 def test_cancelling_the_task_stops_a_blocked_producer() -> None:
     closed = threading.Event()
+    producing = threading.Event()
 
     def slow() -> Iterator[int]:
         try:
             yield 0
             while True:
+                producing.set()  # past the first item: from here on it blocks on back-pressure
                 time.sleep(0.01)
                 yield 1
         finally:
@@ -96,7 +98,7 @@ def test_cancelling_the_task_stops_a_blocked_producer() -> None:
                 await asyncio.sleep(10)  # a slow consumer; the producer blocks on back-pressure
 
         task = asyncio.create_task(consume())
-        await asyncio.sleep(0.1)
+        assert await asyncio.to_thread(producing.wait, 5)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

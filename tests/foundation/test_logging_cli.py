@@ -109,3 +109,23 @@ def test_scrubbing_leaves_records_intact_for_other_handlers(
         logging.getLogger().removeHandler(keep)
     assert seen[0].args == ("IDLE", "LISTENING", SECRET)  # what tests and other handlers read
     assert SECRET not in log_stream.getvalue() and REDACTED in log_stream.getvalue()
+
+
+def test_the_log_follows_stderr_when_it_is_replaced(
+    log_stream: io.StringIO, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # What pytest does around a test that runs `maigic` in-process: stderr is swapped for a
+    # capture, and closed when the test ends; later lines must not go to the closed stream.
+    monkeypatch.delenv("JOURNAL_STREAM", raising=False)
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    setup_logging("INFO")
+    logging.getLogger("maigic.test").info("one")
+    monkeypatch.setattr(sys, "stderr", second)
+    first.close()
+    errors: list[BaseException] = []
+    monkeypatch.setattr(logging.Handler, "handleError",
+                        lambda self, record: errors.append(sys.exc_info()[1]))  # type: ignore[arg-type]
+    logging.getLogger("maigic.test").info("two")
+    assert errors == []
+    assert second.getvalue().endswith("INFO    maigic.test: two\n")

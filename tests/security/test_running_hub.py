@@ -15,6 +15,7 @@ from tests.chaos.procstat import listening_sockets, tcp_peers
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.security.conftest import KEY
 from tests.security.hubproc import as_other_user, hub_process
+from tests.waiting import wait_until
 
 ECHOED = "Incorrect API key provided: {key}. You can find your API key at https://example"
 
@@ -35,7 +36,9 @@ def test_only_the_owner_only_status_socket_listens(server: FakeOpenAIServer) -> 
     with hub_process(server, key=KEY) as hub:
         assert server.wait_until(lambda: "session.update" in server.types("in"), 30), \
             "the hub never talked to the provider"
-        time.sleep(2)  # the question is being heard and answered meanwhile
+        # checked while the hub runs with its provider link up (not a fixed sleep)
+        wait_until(lambda: query_status(hub.socket)["state"] != "offline", 30,
+                   "the provider session to be ready")
         assert listening_sockets(hub.pid) == [f"unix {hub.socket}"]
         # every TCP connection goes to the configured provider host and port
         assert tcp_peers(hub.pid) <= {("127.0.0.1", server.port)}, tcp_peers(hub.pid)
