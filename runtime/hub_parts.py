@@ -119,6 +119,7 @@ def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationS
         server_turns=server,
         vad_turns=always and not server,
         earcon_ms=earcon_ms,
+        barge_in_min_speech_ms=c.barge_in_min_speech_ms,
     )
 
 
@@ -173,16 +174,17 @@ def earcon_renderer(config: HubConfig) -> EarconRenderer:
 
 
 def segmenter(config: HubConfig) -> Segmenter:
-    from drivers.local.segmenter import SpeechSegmenter
+    from drivers.local.segmenter import Endpointer, SpeechSegmenter
     from drivers.local.vad import create_vad
 
     v, c = config.vad, config.conversation
     vad = create_vad(v.engine, sample_rate=config.audio.capture.sample_rate,
                      aggressiveness=v.aggressiveness, threshold=v.threshold)
-    # The segmenter's hangover is the endpoint; a start needs the barge-in minimum too.
-    return SpeechSegmenter(vad, start_ms=v.start_ms,
-                           hangover_ms=max(v.hangover_ms, c.endpoint_silence_ms),
-                           min_speech_ms=max(v.min_speech_ms, c.barge_in_min_speech_ms))
+    # vad.* shapes the speech segments; the turn ends after endpoint_silence_ms without
+    # one (the barge-in minimum is the Conversation's, applied to speech while it answers).
+    segments = SpeechSegmenter(vad, start_ms=v.start_ms, hangover_ms=v.hangover_ms,
+                               min_speech_ms=v.min_speech_ms)
+    return Endpointer(segments, c.endpoint_silence_ms)
 
 
 def wake_word(config: HubConfig) -> WakeWord | None:
