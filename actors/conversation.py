@@ -19,6 +19,9 @@ from actors import messages as m
 log = logging.getLogger(__name__)
 
 LISTENER, SESSION, PLAYBACK = "listener", "session", "playback"
+# Speech that begins this soon after an answer starts cannot be a reaction to it (an
+# auditory reaction takes longer): it is the user going on after a pause, not a barge-in.
+REACTION_MS = 200
 
 
 class State(Enum):
@@ -104,6 +107,7 @@ class Conversation:
         self._speaking_since: int | None = None
         self._deadline_ns = 0  # when the current state's own timeout falls due
         self._barge_check = False  # the armed deadline is a barge-in check, not the timeout
+        self._entered_ns = 0  # when the current state began
         self._mute_after_answer = False  # "mute" was said: mute once "Muted." is heard
         self._handlers: dict[State, Handler] = {
             State.IDLE: self._on_idle,
@@ -258,6 +262,10 @@ class Conversation:
                 # the provider's VAD decided (and drops its answer itself): stop now
                 return [*self._abort(), *self._listen("barge-in (provider VAD)", ptt=False,
                                                       since_ns=at_ns, heard=True)]
+            case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if \
+                    at_ns < self._entered_ns + REACTION_MS * 1_000_000 and \
+                    not self.settings.server_turns and not self._ptt:
+                return self._resume(at_ns)  # not a reaction to the answer: the turn goes on
             case m.SpeechStarted() if self.settings.barge_in:
                 return self._check_barge_in()
             case m.SpeechStopped() if self._barge_check:
@@ -345,11 +353,11 @@ class Conversation:
         return [Send(LISTENER, m.SplitTurn(commit)), *self._arm(self.settings.max_utterance_s)]
 
     def _resume(self, at_ns: int) -> list[Effect]:
-        """Speech while the answer is being prepared: the user was not done. Drop the
-        answer and reopen the same turn; the Session takes its audio back."""
+        """Speech that began while the answer was being prepared, or too early in it to be
+        a reaction to it (its start is confirmed a little later): the user was not done.
+        Drop the answer and reopen the same turn; the Session takes its audio back."""
         self._heard = True
-        return [Send(PLAYBACK, m.FlushPlayback("the user went on speaking")),
-                Send(LISTENER, m.OpenMic(at_ns, resume=True)),
+        return [*self._abort(), Send(LISTENER, m.OpenMic(at_ns, resume=True)),
                 *self._go(State.LISTENING, "the user went on speaking",
                           self.settings.max_utterance_s)]
 
@@ -417,6 +425,7 @@ class Conversation:
         old, self.state = self.state, new
         token = self._next_token()
         self._barge_check = False
+        self._entered_ns = self._clock()
         log.info("state %s -> %s (%s)", old.name, new.name, cause)
         deadline: Effect = Disarm() if timeout_s is None else Arm(timeout_s, token)
         self._deadline_ns = self._clock() + int((timeout_s or 0.0) * 1e9)

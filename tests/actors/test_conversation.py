@@ -236,7 +236,7 @@ def test_speech_shorter_than_the_barge_in_minimum_does_not_interrupt() -> None:
     clock.now += 100_000_000
     effects = conv.handle(m.SpeechStopped(at_ns=clock.now))
     assert now(conv) is State.SPEAKING
-    assert arms(effects)[0].seconds == pytest.approx(59.9)  # the answer's own timeout again
+    assert arms(effects)[0].seconds == pytest.approx(58.9)  # the answer's own timeout again
     assert conv.handle(m.Deadline(check.token)) == []  # the check is stale
 
 
@@ -276,21 +276,26 @@ def test_no_answer_in_time_flushes_and_plays_error() -> None:
 
 
 def speaking(settings: ConversationSettings | None = None) -> Conversation:
-    conv, _ = online(settings)
+    """An answer playing for a second (speech from now on can be a reaction to it)."""
+    conv, clock = online(settings)
     conv.handle(tap())
-    conv.handle(m.SpeechStarted())
-    conv.handle(m.SpeechStopped())
+    conv.handle(m.SpeechStarted(at_ns=clock.now))
+    conv.handle(m.SpeechStopped(at_ns=clock.now))
     conv.handle(m.ReplyAudioStarted("r1"))
     assert now(conv) is State.SPEAKING
+    clock.now += 1_000_000_000
     return conv
 
 
 def test_voice_during_the_answer_barges_in_and_listens_from_the_voice_start() -> None:
     conv = speaking()
-    effects = conv.handle(m.SpeechStarted(at_ns=123))
+    clock = conv._clock
+    assert isinstance(clock, Clock)
+    start = clock.now - 300_000_000
+    effects = conv.handle(m.SpeechStarted(at_ns=start))
     assert now(conv) is State.LISTENING
     assert isinstance(sent(effects, PLAYBACK)[0], m.FlushPlayback)
-    assert m.OpenMic(123) in sent(effects, LISTENER)
+    assert m.OpenMic(start) in sent(effects, LISTENER)
     assert m.PlayEarcon("WAKE") not in sent(effects)
     effects = conv.handle(m.SpeechStopped(at_ns=999))  # already heard: the end commits
     assert now(conv) is State.THINKING
@@ -451,3 +456,30 @@ def test_double_tap_after_a_pending_spoken_mute_does_not_remute_later() -> None:
     conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))  # muted by hand meanwhile
     conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))  # and unmuted
     assert now(conv) is State.IDLE
+
+
+def test_speech_beginning_in_the_answers_first_moment_continues_the_turn() -> None:
+    conv, clock = online()
+    conv.handle(tap())
+    conv.handle(m.SpeechStarted(at_ns=10))
+    conv.handle(m.SpeechStopped(at_ns=20))
+    conv.handle(m.ReplyAudioStarted("r1"))
+    answer_at = clock.now
+    clock.now += 400_000_000  # its start is confirmed later, when the answer plays
+    effects = conv.handle(m.SpeechStarted(at_ns=answer_at + 150_000_000))
+    assert now(conv) is State.LISTENING
+    assert [type(x) for x in sent(effects, PLAYBACK)] == [m.FlushPlayback]
+    assert sent(effects, LISTENER) == [m.OpenMic(answer_at + 150_000_000, resume=True)]
+
+
+def test_speech_beginning_later_in_the_answer_is_a_barge_in() -> None:
+    conv, clock = online()
+    conv.handle(tap())
+    conv.handle(m.SpeechStarted(at_ns=10))
+    conv.handle(m.SpeechStopped(at_ns=20))
+    conv.handle(m.ReplyAudioStarted("r1"))
+    answer_at = clock.now
+    clock.now += 600_000_000
+    effects = conv.handle(m.SpeechStarted(at_ns=answer_at + 300_000_000))
+    assert now(conv) is State.LISTENING
+    assert sent(effects, LISTENER) == [m.OpenMic(answer_at + 300_000_000)]
