@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from runtime.hub import Hub
+from speech_api import AudioChunk
 from speech_api import events as ev
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import Transitions, load, loud_ms, played, running_hub, write_config
 from tests.fakes.openai_script import Reply, tone_pcm
 from tests.fakes.openai_server import FakeOpenAIServer
-from speech_api import AudioChunk
 from tests.local.speech import concat, flite, librivox, silence, speech_span
 from tests.modes.hubmodes import ALWAYS_LISTENING, ModeHub
 
@@ -145,7 +145,7 @@ def test_a_monologue_becomes_consecutive_turns_with_nothing_lost(
         "Then I took the train into town and met an old friend for coffee.",
         "We talked about our children, our jobs, and the holidays we want to take.",
     )]
-    parts = []
+    parts: list[AudioChunk] = []
     while sum((p.duration_ms or 0) for p in parts) < 60_000:
         parts += [sentences[len(parts) // 2 % len(sentences)], silence(300)]
     monologue = concat(*parts[:-1])
@@ -184,7 +184,7 @@ def test_room_speech_after_one_wake_word_ends_in_idle(
     answers the turn the wake word opened, and no more than one more, then rests."""
     caplog.set_level(logging.INFO)
     readings = [audio for _name, audio, _text in librivox()]
-    room = []
+    room: list[AudioChunk] = []
     while sum((r.duration_ms or 0) for r in room) < 60_000:
         room += [readings[len(room) // 2 % len(readings)], silence(400)]
     pcm = concat(silence(800), flite("okay nabu", "slt"), silence(600), *room,
@@ -204,3 +204,23 @@ conversation: {follow_up_s: 4, barge_in: true}
               and "-> LISTENING" in r.getMessage()]
     assert len(starts) <= 4, starts
     assert Transitions(caplog.records).states()[-1] == "IDLE"
+
+
+def test_a_long_decode_drops_no_captured_chunk(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Twenty-odd seconds of read speech in one turn, decoded by pocketsphinx (which keeps
+    Python's interpreter lock for a whole decode) while the microphone keeps streaming."""
+    caplog.set_level(logging.INFO)
+    readings = [audio for _name, audio, _text in librivox()]
+    reading = concat(*(part for clip in readings for part in (clip, silence(300))))
+    pcm = concat(silence(600), reading, silence(4000), spoken("what time is it"),
+                 silence(9000)).data
+    run = ModeHub(tmp_path, fake_openai, "mode: local\n")
+    with running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(2, 60 + (reading.duration_ms or 0) / 1000)
+        assert run.hub.wait_for_state("idle", 20)
+    behind = [r.getMessage() for r in caplog.records if "fell behind" in r.getMessage()]
+    assert behind == []
+    assert run.heard()[-1] == "what time is it"  # the question after the long turn, whole
