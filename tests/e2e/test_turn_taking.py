@@ -213,15 +213,12 @@ def test_a_long_decode_drops_no_captured_chunk(
     """Read speech decoded by pocketsphinx (which keeps Python's interpreter lock for a
     whole decode: in-process, seconds without capture) while the microphone streams on."""
     caplog.set_level(logging.INFO)
-    _name, reading, _text = librivox()[0]  # 7 s
-    pcm = concat(silence(600), reading, silence(2500), spoken("what time is it"),
-                 silence(60_000)).data  # the feed stops when the test ends
+    reading = concat(*(clip for _name, clip, _text in librivox()))  # 25 s, one turn
+    pcm = concat(silence(600), reading, silence(60_000)).data  # the feed stops with the test
     run = ModeHub(tmp_path, fake_openai, "mode: local\n")
     with running_hub(run.hub, alsa_files, pcm):
-        run.wait_answers(1, 60)
+        run.wait_answers(1, 120)
         assert run.hub.wait_for_state("idle", 20)
     behind = [r.getMessage() for r in caplog.records if "fell behind" in r.getMessage()]
     assert behind == []
-    # the question was heard whole and answered (after the reading, or with it as one turn
-    # when it came while the reading was still being decoded)
-    assert run.answers()[-1].startswith("It's"), run.answers()
+    assert len(run.heard()[-1].split()) > 20  # heard as one turn, and answered
