@@ -304,6 +304,7 @@ class Conversation:
 
     def _mute(self, cause: str) -> list[Effect]:
         self._mute_after_answer = False
+        self._speaking_since = None  # the Listener starts its detectors afresh
         return [Send(LISTENER, m.SetMuted(True)), *self._go(State.MUTED, cause)]
 
     # --- building blocks --------------------------------------------------------
@@ -312,6 +313,7 @@ class Conversation:
         """What a (re)started Listener must be told to match the current state."""
         if role != LISTENER:
             return []
+        self._speaking_since = None  # a new Listener has heard nothing yet
         mic_open = self.state is State.LISTENING or (
             self.settings.server_turns and self.online
             and self.state not in (State.MUTED, State.OFFLINE))
@@ -324,9 +326,11 @@ class Conversation:
         self._ptt, self._heard, self._follow_up = ptt, heard, follow_up
         self._screened = screened
         s = self.settings
-        if follow_up and self._speaking_since is not None:
-            since_ns, heard = self._speaking_since, True  # they are already talking
-            self._heard = True
+        if self._speaking_since is not None and not ptt:
+            # they are already talking (on from the wake word, or into the follow-up window)
+            heard = self._heard = True
+            if follow_up:
+                since_ns = self._speaking_since
         effects: list[Effect] = []
         if since_ns is None:
             quiet = follow_up or s.server_turns

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from actors.engine import ConversationEngine, Emit
 from actors.engines.delegating import DelegatingEngine
@@ -26,7 +26,7 @@ from actors.engines.fallback import FallbackEngine, TurnDetector
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
-from drivers.local.skills import HubStatus, SkillContext, SkillRegistry
+from drivers.local.skills import SkillContext, SkillRegistry
 from runtime.config import HubConfig
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 from speech_api.events import RealtimeEvent, SessionReady
@@ -151,9 +151,9 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer
-    if ctx.skill_context.status is HubStatus:  # the hub gave no status: report what we know
-        ctx.skill_context.status = lambda: HubStatus(mode=config.mode,
-                                                     provider_reachable=ctx.link.online)
+    hub_status = ctx.skill_context.status  # what the hub knows (the mute); add the link's
+    ctx.skill_context.status = lambda: replace(hub_status(), mode=config.mode,
+                                               provider_reachable=ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
     online, probe_per_turn = _online_engine(config, skills, parts.tts)

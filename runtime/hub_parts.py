@@ -38,6 +38,7 @@ class HubControls:
     def __init__(self, volume: VolumeControl) -> None:
         self.volume = volume
         self.request_mute: Callable[[bool], None] = lambda _muted: None
+        self.muted = False  # the microphone is muted (kept by the hub from its state)
 
     def skill_context(self) -> SkillContext:
         from drivers.local.skills import SkillContext
@@ -45,8 +46,11 @@ class HubControls:
         def set_volume(level: int) -> None:
             self.volume.level = level
 
+        from drivers.local.skills import HubStatus
+
         return SkillContext(get_volume=lambda: self.volume.level, set_volume=set_volume,
-                            set_muted=self._set_muted)
+                            set_muted=self._set_muted,
+                            status=lambda: HubStatus(muted=self.muted))
 
     def _set_muted(self, muted: bool) -> None:
         self.request_mute(muted)  # looked up at call time: bound once the hub starts

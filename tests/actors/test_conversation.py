@@ -483,3 +483,13 @@ def test_speech_beginning_later_in_the_answer_is_a_barge_in() -> None:
     effects = conv.handle(m.SpeechStarted(at_ns=answer_at + 300_000_000))
     assert now(conv) is State.LISTENING
     assert sent(effects, LISTENER) == [m.OpenMic(answer_at + 300_000_000)]
+
+
+def test_speech_going_on_from_the_wake_word_is_the_turn() -> None:
+    conv, clock = online()
+    conv.handle(m.SpeechStarted(at_ns=clock.now))  # "okay nabu, what time is it"
+    effects = conv.handle(m.WakeDetected("okay_nabu"))
+    assert now(conv) is State.LISTENING
+    assert arms(effects)[-1].seconds == ConversationSettings().max_utterance_s
+    effects = conv.handle(m.SpeechStopped(at_ns=clock.now))
+    assert now(conv) is State.THINKING  # committed without a new speech start
