@@ -53,6 +53,16 @@ def tap() -> m.ButtonPressed:
     return m.ButtonPressed(m.Press.TAP)
 
 
+def thinking() -> tuple[Conversation, Clock]:
+    """A tap, speech from 10 to 20 ns, committed: waiting for the answer."""
+    conv, clock = online()
+    conv.handle(tap())
+    conv.handle(m.SpeechStarted(at_ns=10))
+    conv.handle(m.SpeechStopped(at_ns=20))
+    assert now(conv) is State.THINKING
+    return conv, clock
+
+
 def test_starts_offline_until_the_provider_is_ready() -> None:
     conv = Conversation(ConversationSettings())
     assert now(conv) is State.OFFLINE
@@ -183,10 +193,7 @@ def test_a_monologue_is_split_into_turns_with_the_mic_left_open() -> None:
 
 
 def test_speech_while_thinking_continues_the_turn() -> None:
-    conv, _ = online()
-    conv.handle(tap())
-    conv.handle(m.SpeechStarted(at_ns=10))
-    conv.handle(m.SpeechStopped(at_ns=20))
+    conv, _ = thinking()
     assert now(conv) is State.THINKING
     effects = conv.handle(m.SpeechStarted(at_ns=30))
     assert now(conv) is State.LISTENING
@@ -459,10 +466,7 @@ def test_double_tap_after_a_pending_spoken_mute_does_not_remute_later() -> None:
 
 
 def test_speech_beginning_in_the_answers_first_moment_continues_the_turn() -> None:
-    conv, clock = online()
-    conv.handle(tap())
-    conv.handle(m.SpeechStarted(at_ns=10))
-    conv.handle(m.SpeechStopped(at_ns=20))
+    conv, clock = thinking()
     conv.handle(m.ReplyAudioStarted("r1"))
     answer_at = clock.now
     clock.now += 400_000_000  # its start is confirmed later, when the answer plays
@@ -473,10 +477,7 @@ def test_speech_beginning_in_the_answers_first_moment_continues_the_turn() -> No
 
 
 def test_speech_beginning_later_in_the_answer_is_a_barge_in() -> None:
-    conv, clock = online()
-    conv.handle(tap())
-    conv.handle(m.SpeechStarted(at_ns=10))
-    conv.handle(m.SpeechStopped(at_ns=20))
+    conv, clock = thinking()
     conv.handle(m.ReplyAudioStarted("r1"))
     answer_at = clock.now
     clock.now += 600_000_000
