@@ -354,6 +354,7 @@ class Conversation:
         said and keep listening; the mic stays open, so nothing falls between the turns."""
         log.info("turn split: the user spoke for %.0f s", self.settings.max_utterance_s)
         commit = m.CommitTurn(self._clock(), screened=self._screened)
+        self._screened = True  # speech this long may be the room (a television, a talk)
         return [Send(LISTENER, m.SplitTurn(commit)), *self._arm(self.settings.max_utterance_s)]
 
     def _resume(self, at_ns: int) -> list[Effect]:

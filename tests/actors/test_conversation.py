@@ -181,15 +181,18 @@ def test_a_monologue_is_split_into_turns_with_the_mic_left_open() -> None:
         effects = conv.handle(m.Deadline(arm.token))
         assert now(conv) is State.LISTENING
         [split] = sent(effects, LISTENER)
-        assert split == m.SplitTurn(m.CommitTurn(clock.now))
+        assert isinstance(split, m.SplitTurn) and split.then.speech_end_ns == clock.now
         [arm] = arms(effects)
         assert arm.seconds == 2
     # the answer to an earlier part starts while the user talks on: it is not played
     effects = conv.handle(m.ReplyAudioStarted("r1"))
     assert [type(x) for x in sent(effects)] == [m.FlushPlayback]
     assert now(conv) is State.LISTENING
-    conv.handle(m.SpeechStopped())
+    effects = conv.handle(m.SpeechStopped())
     assert now(conv) is State.THINKING
+    [close] = sent(effects, LISTENER)  # talking that long may be the room: screened
+    assert isinstance(close, m.CloseMic) and isinstance(close.then, m.CommitTurn)
+    assert close.then.screened
 
 
 def test_speech_while_thinking_continues_the_turn() -> None:

@@ -152,9 +152,8 @@ def test_a_monologue_becomes_consecutive_turns_with_nothing_lost(
     spoken_ms = monologue.duration_ms or 0
     for _ in range(4):
         fake_openai.script.add_reply(Reply(text="ok", audio=tone_pcm(600)))
-    hub = Hub(load(write_config(tmp_path, fake_openai, ALWAYS_LISTENING + """
-conversation: {max_utterance_s: 20}
-""")))
+    config = ALWAYS_LISTENING.replace("{follow_up_s: 0}", "{follow_up_s: 0, max_utterance_s: 20}")
+    hub = Hub(load(write_config(tmp_path, fake_openai, config)))
     pcm = concat(silence(600), monologue, silence(8000)).data
     with running_hub(hub, alsa_files, pcm):
         # a split keeps the hub listening: it thinks only once the user stopped
