@@ -345,6 +345,9 @@ class Conversation:
         return effects + self._go(State.LISTENING, cause, timeout)
 
     def _commit(self, cause: str, speech_end_ns: int) -> list[Effect]:
+        # the turn's speech is over for the conversation, even before the VAD's endpoint
+        # (a button release): only new speech can continue the turn or interrupt the answer
+        self._speaking_since = None
         commit = m.CommitTurn(speech_end_ns, screened=self._screened)
         return [Send(LISTENER, m.CloseMic(then=commit)),
                 *self._go(State.THINKING, cause, self.settings.thinking_timeout_s)]

@@ -122,6 +122,9 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
 
     def close(self) -> None:
         self.replies.interrupt()
+        abort = getattr(self.stt, "abort", None)
+        if callable(abort):
+            abort()  # a decode in another process: stop waiting for it
         self.stop_worker()
         if isinstance(self.stt, LazySpeechToText):
             self.stt.close()

@@ -15,9 +15,11 @@ realtime transcription stays in-process (it decodes small blocks as they come).
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 import multiprocessing
 import threading
+import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from typing import Any
@@ -31,6 +33,7 @@ log = logging.getLogger(__name__)
 LOAD_TIMEOUT_S = 120.0  # building a decoder (a grammar, a model) on a slow SD card
 DECODE_TIMEOUT_S = 300.0  # one turn, even a long one on a busy board
 STOP_TIMEOUT_S = 5.0
+POLL_S = 0.1  # how soon abort() is noticed
 
 
 class ChildProcessSpeechToText(BlockingSpeechToTextClient):
@@ -44,9 +47,12 @@ class ChildProcessSpeechToText(BlockingSpeechToTextClient):
         self._process = context.Process(target=_serve, args=(make, child_end),
                                         name=f"maigic-{name}", daemon=True)
         self._lock = threading.Lock()  # one request at a time on the pipe
+        self._abort = threading.Event()  # set by abort(): stop waiting for the decode
+        self._request_ids = itertools.count(1)
+        self.busy = False  # a decode is in progress
         self._process.start()
         child_end.close()
-        kind, detail = self._receive(LOAD_TIMEOUT_S, "loading")
+        kind, detail = self._receive(LOAD_TIMEOUT_S, "loading", 0)
         if kind != "ready":
             self.close()
             raise ValueError(str(detail))
@@ -74,6 +80,11 @@ class ChildProcessSpeechToText(BlockingSpeechToTextClient):
     ) -> Iterator[TranscriptionEvent]:
         raise TranscriptionError("live transcription is not available from a child process")
 
+    def abort(self) -> None:
+        """Stop waiting for a decode in progress (its caller gets TranscriptionError); the
+        child finishes it and its late answer is dropped. For an engine that is closing."""
+        self._abort.set()
+
     def close(self) -> None:
         """Stop the child (idempotent)."""
         if self._process.is_alive():
@@ -91,25 +102,39 @@ class ChildProcessSpeechToText(BlockingSpeechToTextClient):
                  prompt: str | None) -> list[str]:
         pcm = audio.to_pcm()
         with self._lock:
+            self._abort.clear()
+            request_id = next(self._request_ids)
             try:
-                self._conn.send((how, pcm.data, pcm.sample_rate, pcm.channels, language, prompt))
+                self._conn.send((request_id, how, pcm.data, pcm.sample_rate, pcm.channels,
+                                 language, prompt))
             except OSError as exc:
                 raise TranscriptionError(f"the speech-to-text process is gone: {exc}") from exc
-            kind, detail = self._receive(DECODE_TIMEOUT_S, "decoding")
+            self.busy = True
+            try:
+                kind, detail = self._receive(DECODE_TIMEOUT_S, "decoding", request_id)
+            finally:
+                self.busy = False
         if kind != "text":
             raise TranscriptionError(str(detail))
         return list(detail)
 
-    def _receive(self, timeout_s: float, doing: str) -> tuple[str, Any]:
+    def _receive(self, timeout_s: float, doing: str, request_id: int) -> tuple[str, Any]:
+        """The answer to ``request_id`` (older ones, of aborted requests, are dropped)."""
+        deadline = time.monotonic() + timeout_s
         try:
-            if not self._conn.poll(timeout_s):
-                raise TranscriptionError(f"the speech-to-text process took over "
-                                         f"{timeout_s:.0f} s {doing}")
-            kind, detail = self._conn.recv()
+            while True:
+                if self._abort.is_set():
+                    raise TranscriptionError(f"stopped while {doing}")
+                if time.monotonic() > deadline:
+                    raise TranscriptionError(f"the speech-to-text process took over "
+                                             f"{timeout_s:.0f} s {doing}")
+                if self._conn.poll(POLL_S):
+                    answer_id, kind, detail = self._conn.recv()
+                    if answer_id == request_id:
+                        return str(kind), detail
         except (EOFError, OSError) as exc:
             raise TranscriptionError(f"the speech-to-text process ended while {doing} "
                                      f"(exit code {self._process.exitcode})") from exc
-        return str(kind), detail
 
 
 def _serve(make: Callable[[], BlockingSpeechToTextClient], conn: Connection) -> None:
@@ -117,9 +142,9 @@ def _serve(make: Callable[[], BlockingSpeechToTextClient], conn: Connection) -> 
     try:
         client = make()
     except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send((0, "error", f"{type(exc).__name__}: {exc}"))
         return
-    conn.send(("ready", client.supported_languages()))
+    conn.send((0, "ready", client.supported_languages()))
     while True:
         try:
             request = conn.recv()
@@ -127,13 +152,13 @@ def _serve(make: Callable[[], BlockingSpeechToTextClient], conn: Connection) -> 
             return  # the parent is gone
         if request is None:
             return
-        how, data, rate, channels, language, prompt = request
+        request_id, how, data, rate, channels, language, prompt = request
         audio = AudioChunk.pcm(data, rate, channels=channels)
         try:
             if how == "stream":
                 texts = list(client.transcribe_stream_blocking(audio, language, prompt))
             else:
                 texts = [client.transcribe_blocking(audio, language, prompt)]
-            conn.send(("text", texts))
+            conn.send((request_id, "text", texts))
         except Exception as exc:  # noqa: BLE001 - one failed decode is reported, not fatal
-            conn.send(("error", f"{type(exc).__name__}: {exc}"))
+            conn.send((request_id, "error", f"{type(exc).__name__}: {exc}"))

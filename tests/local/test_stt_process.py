@@ -70,3 +70,29 @@ def test_a_failed_decode_is_a_transcription_error_and_the_child_goes_on() -> Non
 
 def _broken() -> LocalSpeechToTextClient:
     raise ValueError("no such language model")
+
+
+def test_an_aborted_decode_stops_the_wait_and_its_late_answer_is_dropped() -> None:
+    clips = librivox()
+    child = ChildProcessSpeechToText(partial(LocalSpeechToTextClient, mode="free"))
+    failed: list[Exception] = []
+
+    def long_decode() -> None:
+        try:
+            child.transcribe_blocking(concat(clips[0][1], clips[3][1]))
+        except TranscriptionError as exc:
+            failed.append(exc)
+
+    try:
+        decoding = threading.Thread(target=long_decode)
+        decoding.start()
+        while not child.busy and decoding.is_alive():
+            decoding.join(0.01)  # until the decode is under way
+        child.abort()
+        decoding.join(5)
+        assert not decoding.is_alive() and len(failed) == 1
+        # the next request gets its own answer, not the aborted one's
+        assert child.transcribe_blocking(clips[1][1]) == \
+            LocalSpeechToTextClient(mode="free").transcribe_blocking(clips[1][1])
+    finally:
+        child.close()
