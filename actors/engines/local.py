@@ -122,6 +122,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
 
     def close(self) -> None:
         self.replies.interrupt()
+        self.retire_turns()
         abort = getattr(self.stt, "abort", None)
         if callable(abort):
             abort()  # a decode in another process: stop waiting for it

@@ -136,7 +136,12 @@ class WorkerEngine(Generic[JobT]):
     def handle(self, job: JobT) -> None:
         raise NotImplementedError
 
+    def retire_turns(self) -> None:
+        """The engine is closing: turns queued or being decoded are not answered."""
+        self._generation += 1
+
     def stop_worker(self) -> None:
+        self.retire_turns()
         self._jobs.put(None)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
