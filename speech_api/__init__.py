@@ -40,11 +40,14 @@ from speech_api.events import (
     SessionReady,
     SpeechStarted,
     SpeechStopped,
+    ToolResult,
     TranscriptDelta,
     TranscriptionEvent,
     TurnDetection,
+    TurnTiming,
 )
 from speech_api.realtime import AsyncRealtimeSession, RealtimeSpeechSession
+from speech_api.sinks import AudioSink, MemorySink, WavFileSink
 from speech_api.sources import AudioSource, ChunkListSource, FileAudioSource, ThreadedAudioSource
 
 __all__ = [
@@ -54,6 +57,7 @@ __all__ = [
     "AudioDelta",
     "AudioError",
     "AudioFormat",
+    "AudioSink",
     "AudioSource",
     "BlockingSpeechToTextClient",
     "BlockingTextToSpeechClient",
@@ -62,6 +66,7 @@ __all__ = [
     "FileAudioSource",
     "FunctionCall",
     "InputTranscript",
+    "MemorySink",
     "ProviderError",
     "RealtimeEvent",
     "RealtimeSessionConfig",
@@ -76,10 +81,13 @@ __all__ = [
     "SynthesisError",
     "TextToSpeechClient",
     "ThreadedAudioSource",
+    "ToolResult",
     "TranscriptDelta",
     "TranscriptionError",
     "TranscriptionEvent",
     "TurnDetection",
+    "TurnTiming",
+    "WavFileSink",
     "collect",
     "decode_audio",
     "format_for_path",

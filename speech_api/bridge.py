@@ -37,6 +37,7 @@ async def iterate_in_thread(
     *,
     max_pending: int = 64,
     stop_timeout: float = 5.0,
+    stop: threading.Event | None = None,
 ) -> AsyncIterator[T]:
     """Iterate a blocking iterator in a worker thread, as an async iterator.
 
@@ -45,11 +46,12 @@ async def iterate_in_thread(
     - an exception in the iterator is raised at the consumer's ``async for``;
     - when the consumer stops early (``break``, cancellation, error) the worker is
       told to stop, the sync iterator's ``close()`` runs in the worker, and this
-      waits up to ``stop_timeout`` for the thread to end.
+      waits up to ``stop_timeout`` for the thread to end. An iterator that blocks
+      between items can watch ``stop`` (set first) to end sooner.
     """
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()  # bounded by `slots`
-    stop = threading.Event()
+    stop = stop or threading.Event()
     slots = threading.Semaphore(max_pending)
 
     def put(item: object) -> None:

@@ -153,3 +153,31 @@ class ProviderError(RealtimeEvent):
     message: str
     code: str | None = None
     fatal: bool = False
+
+
+# --- voice-agent events (speech_api.agents) ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult(RealtimeEvent):
+    """A tool the model called has run; ``output`` went back to the model."""
+
+    call_id: str
+    name: str
+    output: str
+
+
+@dataclass(frozen=True, slots=True)
+class TurnTiming(RealtimeEvent):
+    """How long one answer took, in ms from the end of the user's turn (None: not reached).
+
+    ``transcribed_ms``: the user's words known; ``first_text_ms``: the first words
+    of the answer; ``first_audio_ms``: the first answer audio handed to the sink;
+    ``total_ms``: the answer finished (or was cancelled).
+    """
+
+    response_id: str
+    transcribed_ms: float | None
+    first_text_ms: float | None
+    first_audio_ms: float | None
+    total_ms: float

@@ -8,6 +8,7 @@ face over the same object.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
 
@@ -98,8 +99,18 @@ class AsyncRealtimeSession:
     async def send_tool_result(self, call_id: str, output: str) -> None:
         await run_blocking(lambda: self.sync.send_tool_result(call_id, output))
 
-    def receive_events(self) -> AsyncIterator[RealtimeEvent]:
-        return iterate_in_thread(self.sync.events)
+    def receive_events(self, poll_s: float = 0.2) -> AsyncIterator[RealtimeEvent]:
+        """Events until the session is closed; leaving the ``async for`` stops the reader
+        thread within ``poll_s`` (it checks between waits, not only between events)."""
+        stop = threading.Event()
+
+        def events() -> Iterator[RealtimeEvent]:
+            while not self.sync.closed and not stop.is_set():
+                event = self.sync.next_event(poll_s)
+                if event is not None:
+                    yield event
+
+        return iterate_in_thread(events, stop=stop)
 
     async def close(self) -> None:
         await run_blocking(self.sync.close)

@@ -11,39 +11,35 @@ dropped. The conversation history (bounded) is kept per engine, i.e. per session
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from actors.engine import Emit
-from actors.engines.history import ConversationHistory, Message
 from actors.engines.local import NOT_HEARD
-from actors.engines.sentences import SentenceStream
 from actors.engines.speaker import Reply, ReplyCancelledError, ReplyFactory
 from actors.engines.transcribers import TurnTranscriber
 from actors.engines.worker import WorkerEngine
 from drivers.local.skills import SkillRegistry
-from drivers.openai.chat import ChatDone, ChatEvent, TextDelta, ToolCallRequest
 from speech_api import AudioChunk, BlockingTextToSpeechClient, SpeechAPIError
+from speech_api.chat import (
+    ChatAnswer,
+    ChatDone,
+    ChatEvent,
+    ChatModel,
+    TextDelta,
+    ToolCallRequest,
+    tool_exchange,
+)
 from speech_api.errors import APIError
 from speech_api.events import InputTranscript, ProviderError, ResponseDone, SessionReady
+from speech_api.history import ConversationHistory, Message
+from speech_api.sentences import SentenceStream
 
 log = logging.getLogger(__name__)
 
 MAX_TOOL_ROUNDS = 3
-
-
-class ChatStreamLike(Protocol):
-    def __iter__(self) -> Any: ...
-
-    def cancel(self) -> None: ...
-
-
-class ChatLike(Protocol):
-    def stream(self, messages: Sequence[dict[str, Any]],
-               tools: Sequence[dict[str, Any]] | None = None) -> Any: ...
 
 
 class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
@@ -52,7 +48,7 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
     def __init__(
         self,
         transcriber: TurnTranscriber,
-        chat: ChatLike,
+        chat: ChatModel,
         tts: BlockingTextToSpeechClient,
         *,
         history: ConversationHistory,
@@ -71,7 +67,7 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         self.replies = ReplyFactory("chained")
         self.tool_calls: list[tuple[str, str, str]] = []  # (tool, arguments, result)
         self._lock = threading.Lock()
-        self._stream: ChatStreamLike | None = None
+        self._stream: ChatAnswer | None = None
         self._turns = 0
 
     # --- ConversationEngine ---------------------------------------------------------
@@ -175,17 +171,14 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
 
     def _run_tools(self, calls: list[ToolCallRequest]) -> list[Message]:
         assert self.skills is not None, "the model called a tool it was not offered"
-        messages: list[Message] = [{"role": "assistant", "content": None, "tool_calls": [
-            {"id": c.call_id, "type": "function",
-             "function": {"name": c.name, "arguments": c.arguments}} for c in calls]}]
+        outputs = []
         for call in calls:
             output = self.skills.call_tool(call.name, call.arguments)
             log.info("tool %s(%s) -> %s", call.name, call.arguments, output)
             self.tool_calls.append((call.name, call.arguments, output))
             del self.tool_calls[:-20]
-            messages.append({"role": "tool", "tool_call_id": call.call_id,
-                             "content": json.dumps({"result": output})})
-        return messages
+            outputs.append(output)
+        return tool_exchange(calls, outputs)
 
     def _failed(self, reply: Reply, exc: SpeechAPIError) -> None:
         # never fatal: the next turn is a new request (the fallback decides about outages)

@@ -35,8 +35,9 @@ from speech_api.events import InputTranscript, SessionReady
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_REQUEST = (
-    "Sorry, offline I can only tell the time and date, set timers, and change the volume."
+UNKNOWN_REQUEST = (  # every offline skill, so the answer to anything else is honest
+    "Sorry, offline I can only tell the time and date, handle timers, change the volume, "
+    "and mute the microphone."
 )
 NOT_HEARD = "Sorry, I did not catch that."
 

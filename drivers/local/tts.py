@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from drivers.local.framing import to_pcm16_mono
-from drivers.local.sentences import split_sentences
 from drivers.local.tts_engines import EspeakNg, Flite, Piper, TtsEngine
 from speech_api import (
     AudioChunk,
@@ -22,6 +21,7 @@ from speech_api import (
     SynthesisError,
     join_chunks,
 )
+from speech_api.sentences import split_sentences
 
 TTS_ENGINES = ("flite", "espeak-ng", "piper")
 _SOUNDFILE_FORMATS = {AudioFormat.FLAC: "FLAC", AudioFormat.OGG: "OGG", AudioFormat.MP3: "MP3"}

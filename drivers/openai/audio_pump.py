@@ -49,6 +49,13 @@ class AudioPump:
                     log.warning("realtime link is behind: %d audio frames dropped", self.dropped)
             self._cond.notify()
 
+    def wait_below(self, frames: int, timeout: float) -> bool:
+        """Wait until fewer than ``frames`` wait to be written (back-pressure for a
+        caller that has the audio already, e.g. a file); False on timeout."""
+        with self._cond:
+            return self._cond.wait_for(
+                lambda: len(self._frames) < frames or self._closed, timeout)
+
     def drain(self, timeout: float) -> bool:
         """Wait until every queued frame was written; on timeout drop the rest (False)."""
         with self._cond:

@@ -12,51 +12,28 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from drivers.openai.config import OpenAIConfig
 from drivers.openai.errors import from_sdk_error
 from drivers.openai.sdk_client import SdkClient
+from speech_api.chat import ChatDone, ChatEvent, TextDelta, ToolCallRequest
 from speech_api.errors import APIError
 
 if TYPE_CHECKING:
     from openai import Stream
     from openai.types.chat import ChatCompletionChunk
 
+# The event types live in speech_api.chat (provider-neutral); re-exported for callers here.
+__all__ = ["ChatClient", "ChatDone", "ChatEvent", "ChatStream", "TextDelta", "ToolCallRequest",
+           "chat_tool"]
+
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallRequest:
-    """The model wants ``name`` run with ``arguments`` (a JSON string)."""
-
-    call_id: str
-    name: str
-    arguments: str
-
-
-@dataclass(frozen=True, slots=True)
-class ChatDone:
-    """The answer is complete (``finish_reason`` stop, length, tool_calls, ...)."""
-
-    finish_reason: str
-    text: str = ""
-    tool_calls: tuple[ToolCallRequest, ...] = ()
-    usage: dict[str, int] = field(default_factory=dict)
-
-
-ChatEvent = TextDelta | ToolCallRequest | ChatDone
-
-
 class ChatStream:
-    """One streamed answer; an iterator of :data:`ChatEvent` and a context manager."""
+    """One streamed answer (a :class:`speech_api.chat.ChatAnswer`); also a context manager."""
 
     def __init__(self, open_stream: Any, secrets: Sequence[str]) -> None:
         self._open = open_stream
@@ -175,7 +152,7 @@ def _text(value: object) -> str:
 
 
 class ChatClient(SdkClient):
-    """Streaming chat completions against ``config.base_url``."""
+    """Streaming chat completions against ``config.base_url``; a ``speech_api.chat.ChatModel``."""
 
     def __init__(
         self,

@@ -140,6 +140,14 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
         """Audio frames dropped because the link could not keep up."""
         return self._pump.dropped
 
+    def wait_for_send_room(self, max_queued: int = 25, timeout: float = 10.0) -> bool:
+        """Block while more than ``max_queued`` audio frames wait to be written.
+
+        A live microphone never waits here; a caller with the audio already in hand
+        (an unpaced file) does, so the pump never falls behind and drops it.
+        """
+        return self._pump.wait_below(max_queued + 1, timeout)
+
     def _send_audio_now(self, pcm: bytes) -> None:
         """The pump's write of one frame."""
         with self._lock:
@@ -291,10 +299,6 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             link.close()
 
 
-class OpenAIRealtimeTranscriptionSession(OpenAIRealtimeSession):
-    """The seed's name for a transcription-only session (``?intent=transcription``)."""
-
-
 class OpenAIAsyncRealtimeSession(AsyncRealtimeSession):
     """The seed's async face; ``send_audio`` also takes bare 24 kHz PCM16 bytes."""
 
@@ -306,6 +310,14 @@ class OpenAIAsyncRealtimeSession(AsyncRealtimeSession):
         if isinstance(chunk, bytes):
             chunk = AudioChunk.pcm(chunk, wire.REALTIME_RATE)
         await super().send_audio(chunk)
+
+
+class OpenAIRealtimeTranscriptionSession(OpenAIAsyncRealtimeSession):
+    """The seed's transcription-only session (``?intent=transcription``), async face.
+
+    ``receive_events()`` yields :class:`InputTranscript` (partial and final) and
+    :class:`SpeechStarted` / :class:`SpeechStopped`; no answers are generated.
+    """
 
 
 class OpenAIRealtimeClient:
@@ -323,6 +335,7 @@ class OpenAIRealtimeClient:
         session_config: RealtimeSessionConfig | None = None,
         input_transcription_model: str | None = "gpt-4o-mini-transcribe",
     ) -> OpenAIRealtimeSession:
+        _require_names(model=model, voice=voice)
         settings = wire.SessionSettings(
             kind="realtime",
             config=session_config or RealtimeSessionConfig(),
@@ -339,10 +352,11 @@ class OpenAIRealtimeClient:
         model: str = DEFAULT_TRANSCRIPTION_MODEL,
         *,
         session_config: RealtimeSessionConfig | None = None,
-    ) -> OpenAIRealtimeTranscriptionSession:
+    ) -> OpenAIRealtimeSession:
+        _require_names(model=model)
         config = replace(session_config or RealtimeSessionConfig(), model=model)
         settings = wire.SessionSettings(kind="transcription", config=config)
-        session = OpenAIRealtimeTranscriptionSession(self.config, settings)
+        session = OpenAIRealtimeSession(self.config, settings)
         session.connect()
         return session
 
@@ -361,8 +375,16 @@ class OpenAIRealtimeClient:
 
     async def connect_transcription(
         self, model: str = DEFAULT_TRANSCRIPTION_MODEL
-    ) -> OpenAIAsyncRealtimeSession:
+    ) -> OpenAIRealtimeTranscriptionSession:
         from speech_api.bridge import run_blocking
 
         session = await run_blocking(lambda: self.open_transcription(model))
-        return OpenAIAsyncRealtimeSession(session)
+        return OpenAIRealtimeTranscriptionSession(session)
+
+
+def _require_names(**names: str) -> None:
+    """Refuse an empty model or voice before connecting (the server's answer is obscure)."""
+    for what, value in names.items():
+        if not isinstance(value, str) or not value.strip():
+            raise APIError(f"{what} must be a non-empty string, got {value!r}",
+                           provider="openai", code="invalid_request")

@@ -18,6 +18,7 @@ from drivers.openai.realtime import OpenAIRealtimeClient, OpenAIRealtimeSession
 from drivers.openai.sdk_client import SdkClient
 from speech_api.audio import AudioChunk
 from speech_api.clients import BlockingSpeechToTextClient
+from speech_api.errors import APIError, TranscriptionError
 from speech_api.events import (
     InputTranscript,
     ProviderError,
@@ -176,15 +177,19 @@ class OpenAISpeechToTextClient(SdkClient, BlockingSpeechToTextClient):
         trailing silence for the server's VAD) and the last finals are awaited.
         """
         cfg = config or RealtimeSessionConfig(model=self.model)
-        session = OpenAIRealtimeClient(self.config).open_transcription(
-            cfg.model, session_config=cfg
-        )
+        try:
+            session = OpenAIRealtimeClient(self.config).open_transcription(
+                cfg.model, session_config=cfg
+            )
+        except APIError as exc:
+            raise as_transcription_error(exc) from None
         try:
             session.initialize_session()
             tracker = _TurnTracker(cfg.enable_partial_results)
             last: AudioChunk | None = None
             for chunk in chunks:
                 session.send_audio(chunk)
+                session.wait_for_send_room()  # an unpaced source is sent whole, not dropped
                 last = chunk
                 yield from tracker.drain(session, 0.0)
             if last is not None:
@@ -201,11 +206,21 @@ class OpenAISpeechToTextClient(SdkClient, BlockingSpeechToTextClient):
                 for event in tracker.drain(session, 0.05):
                     quiet_since = time.monotonic()
                     yield event
+        except APIError as exc:  # a control frame failed: the link is gone
+            raise as_transcription_error(exc) from None
         finally:
             session.close()
 
     def supported_languages(self) -> list[str]:
         return list(SUPPORTED_LANGUAGES)
+
+
+def as_transcription_error(exc: APIError) -> TranscriptionError:
+    """``exc`` as the seed's :class:`TranscriptionError` (it may be one already)."""
+    if isinstance(exc, TranscriptionError):
+        return exc
+    return OpenAITranscriptionError(exc.message, provider=exc.provider, status=exc.status,
+                                    code=exc.code, retryable=exc.retryable)
 
 
 def _string(value: object) -> str:

@@ -6,7 +6,6 @@ import argparse
 import logging
 import signal
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -15,7 +14,7 @@ from types import FrameType
 from runtime.config import DEFAULT_CONFIG_PATH, ConfigError, HubConfig, load_config
 from runtime.hub import Hub, HubControl, HubStartError
 from runtime.hub_parts import UnsupportedModeError, build_parts
-from speech_api import AudioChunk, load_audio
+from speech_api import AudioChunk, FileAudioSource, load_audio
 
 log = logging.getLogger(__name__)
 
@@ -98,15 +97,11 @@ class FileCapture:
 
             mono = AudioChunk.pcm(to_mono(audio.data, audio.channels), audio.sample_rate)
             audio = resample_chunk(mono, cap.sample_rate)
-        silence = bytes(int(cap.sample_rate * TRAILING_SILENCE_S) * 2)
-        self.audio = AudioChunk.pcm(audio.data + silence, cap.sample_rate)
+        self.source = FileAudioSource(audio, frame_ms=cap.period_ms, realtime=True,
+                                      trailing_silence_s=TRAILING_SILENCE_S)
 
     def stream(self, stop: threading.Event) -> Iterator[AudioChunk]:
-        start = time.monotonic()
-        for index, piece in enumerate(self.audio.split(self.period_ms)):
-            if stop.wait(max(0.0, start + (index + 1) * self.period_ms / 1000 - time.monotonic())):
-                return
-            yield AudioChunk.pcm(piece.data, piece.sample_rate)
+        return self.source.blocking(stop)
 
     def close(self) -> None:
         pass

@@ -58,6 +58,7 @@ def config_text(base_url: str, status_socket: Path, extra: str = "") -> str:
           realtime: {{turn_detection: none}}
         feedback: {{earcons: false, led: false}}
         status: {{socket: {status_socket}}}
+        local: {{stt: {{engine: pocketsphinx}}}}  # the offline answers: the quick recogniser
     """)
 
 

@@ -37,6 +37,8 @@ def write_config(tmp_path: Path, server: FakeOpenAIServer, extra: str = "") -> P
     feedback: {{earcons: false, led: false}}
     fallback: {{enabled: false}}
     status: {{socket: {tmp_path / "status.sock"}}}
+    local: {{stt: {{engine: pocketsphinx}}}}  # fast and exact on the flite commands here;
+                                              # whisper: tests/realspeech, tests/local
     """
     path = tmp_path / "maigic.yaml"
     path.write_text(_merge(textwrap.dedent(base), textwrap.dedent(extra)))

@@ -8,10 +8,10 @@ import io
 import pytest
 import soundfile
 
-from drivers.local.sentences import split_sentences
 from drivers.local.stt import LocalSpeechToTextClient
 from drivers.local.tts import LocalTextToSpeechClient
 from speech_api import AudioChunk, AudioFormat, SynthesisError, decode_audio, join_chunks
+from speech_api.sentences import split_sentences
 from tests.local.commands import COMMANDS
 from tests.local.speech import wer
 

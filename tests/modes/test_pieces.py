@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from actors.engines.history import ConversationHistory
-from actors.engines.sentences import SentenceStream
+from speech_api.history import ConversationHistory
+from speech_api.sentences import SentenceStream
 
 
 def feed_all(deltas: list[str]) -> list[list[str]]:

@@ -30,3 +30,11 @@ def test_pocketsphinx_in_another_language_is_refused_at_start(tmp_path: Path) ->
     done = run_with(tmp_path, "local:\n  stt:\n    language: de\n")
     assert done.returncode == 2
     assert "local.stt.language" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_packaged_english_whisper_model_in_another_language_is_refused_at_start(
+        tmp_path: Path) -> None:
+    done = run_with(tmp_path, "local:\n  stt:\n    engine: faster_whisper\n    language: de\n")
+    assert done.returncode == 2
+    assert "local.stt.language" in done.stderr and "tiny.en" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -73,7 +73,8 @@ class Skill(ABC):
       face offered to online models;
     - ``grammar``: a JSGF expansion of what can be said (may use the shared
       ``<number>`` / ``<duration>`` rules), for the offline recogniser;
-    - ``patterns``: regular expressions over the normalised transcript;
+    - ``patterns``: regular expressions each matching a *whole* request (normalised,
+      fillers removed, "what's" spelt "what is": see ``phrasing.requests``);
       ``arguments(match, text)`` turns a hit into the tool arguments;
     - ``run(arguments, context)``: do it, return what to say.
     """
@@ -85,9 +86,9 @@ class Skill(ABC):
     patterns: ClassVar[tuple[re.Pattern[str], ...]]
 
     def match(self, text: str) -> dict[str, Any] | None:
-        """Arguments if this normalised transcript asks for this skill, else None."""
+        """Arguments if this request (see ``phrasing.requests``) asks for this skill."""
         for pattern in self.patterns:
-            found = pattern.search(text)
+            found = pattern.fullmatch(text)
             if found:
                 return self.arguments(found, text)
         return None

@@ -12,7 +12,12 @@ class TimeSkill(Skill):
     description: ClassVar[str] = "Tell the current local time."
     grammar: ClassVar[str] = "what time is it | what's the time | tell me the time"
     patterns = patterns(
-        r"\bwhat time is it\b", r"\bwhat(?:'s| is) the time\b", r"\btell me the time\b", r"^time$"
+        r"what time is it(?: now| right now| here)?",
+        r"what time it is(?: now)?",
+        r"what is the (?:current )?time(?: now| right now)?",
+        r"(?:tell me |give me )?(?:the |the current )?time",
+        r"what time do you have",
+        r"have you got the time",
     )
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
@@ -30,7 +35,14 @@ class DateSkill(Skill):
         "what's the date | what is the date | what day is it | what's today's date"
     )
     patterns = patterns(
-        r"\bwhat(?:'s| is) (?:the|today's) date\b", r"\bwhat day is (?:it|today)\b", r"^date$"
+        r"what is (?:the |today's )?date(?: today)?",
+        r"what date is (?:it|today)(?: today)?",
+        r"what date it is(?: today)?",
+        r"(?:which|what) day (?:of the week )?is (?:it|today)(?: today)?",
+        r"(?:which|what) day (?:of the week )?it is(?: today)?",
+        r"what is (?:the )?day(?: today)?",
+        r"what is today",
+        r"(?:tell me )?(?:the |today's )?date(?: today)?",
     )
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:

@@ -41,10 +41,14 @@ DURATION_JSGF = {
 
 
 def normalise(text: str) -> str:
-    """Lower case, digits split from letters, punctuation (but apostrophes) gone."""
-    text = text.lower().replace("-", " ")
+    """Lower case, digits split from letters, "%" as "percent", punctuation (but
+    apostrophes and decimal points) gone: "Set a 10-minute timer, 50%." ->
+    "set a 10 minute timer 50 percent"."""
+    text = text.lower().replace("-", " ").replace("%", " percent ")
+    text = re.sub(r"[\u2018\u2019\u02bc`]", "'", text)  # Whisper writes curly apostrophes
     text = re.sub(r"(\d)([a-z])", r"\1 \2", text)
-    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    text = re.sub(r"(?<!\d)\.|\.(?!\d)", " ", text)  # a full stop, not "1.5"
+    text = re.sub(r"[^a-z0-9'. ]+", " ", text)
     return " ".join(text.split())
 
 
@@ -55,6 +59,8 @@ def parse_number(words: list[str], start: int = 0) -> tuple[int, int] | None:
     word = words[start]
     if word.isdigit():
         return int(word), start + 1
+    if re.fullmatch(r"\d+\.\d+", word):
+        return round(float(word)), start + 1
     if word in ("a", "an"):
         return 1, start + 1
     if word in _TENS:
@@ -76,32 +82,55 @@ def _unit(word: str) -> int | None:
 
 def parse_duration(text: str) -> int | None:
     """Seconds in the first duration said in ``text`` ("ten minutes", "an hour and a half")."""
-    words = normalise(text).split()
-    if "half an hour" in " ".join(words):
-        return 1800
+    found = find_duration(normalise(text).split())
+    return found[2] if found else None
+
+
+def find_duration(words: list[str]) -> tuple[int, int, int] | None:
+    """The first duration in normalised ``words``: (start, end, seconds), else None."""
     for start in range(len(words)):
-        total = _duration_at(words, start)
-        if total:
-            return total
+        fixed = _fixed_phrase(words, start)
+        if fixed:
+            return start, fixed[0], fixed[1]
+        found = _duration_at(words, start)
+        if found:
+            return start, found[0], found[1]
     return None
 
 
-def _duration_at(words: list[str], start: int) -> int | None:
-    total, i, last_unit = 0, start, 0
+def _fixed_phrase(words: list[str], start: int) -> tuple[int, int] | None:
+    """ "half an hour", "a quarter of an hour", "quarter hour": (end, seconds)."""
+    i = start + (words[start] == "a")  # "a quarter of an hour"
+    if words[i : i + 3] == ["half", "an", "hour"]:
+        return i + 3, 1800
+    if words[i : i + 4] == ["quarter", "of", "an", "hour"]:
+        return i + 4, 900
+    if words[i : i + 2] == ["quarter", "hour"]:
+        return i + 2, 900
+    return None
+
+
+def _duration_at(words: list[str], start: int) -> tuple[int, int] | None:
+    """ "1 hour 30 minutes", "two and a half minutes" at ``start``: (end, seconds)."""
+    total, i, end = 0.0, start, start
     while i < len(words):
         number = parse_number(words, i)
-        if number is None or number[1] >= len(words) or _unit(words[number[1]]) is None:
+        if number is None:
             break
-        value, i = number
-        last_unit = _unit(words[i]) or 0
-        total += value * last_unit
-        i += 1
-        if words[i : i + 3] == ["and", "a", "half"]:
-            total += last_unit // 2
-            i += 3
+        value, j = float(number[0]), number[1]
+        if words[j : j + 3] == ["and", "a", "half"]:  # "two and a half minutes"
+            value, j = value + 0.5, j + 3
+        unit = _unit(words[j]) if j < len(words) else None
+        if unit is None:
+            break
+        total += value * unit
+        i = end = j + 1
+        if words[i : i + 3] == ["and", "a", "half"]:  # "a minute and a half"
+            total += unit / 2
+            i = end = i + 3
         elif i < len(words) and words[i] == "and":
             i += 1
-    return total or None
+    return (end, round(total)) if total else None
 
 
 def say_duration(seconds: int) -> str:

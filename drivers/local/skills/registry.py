@@ -1,10 +1,10 @@
 """All offline skills in one place: speech in, answer out; and the same skills as tools.
 
-``handle_utterance(text)`` serves the offline mode (first skill whose matcher
-accepts the transcript runs); ``call_tool(name, arguments_json)`` serves an
-online model's function call and never raises: problems come back as an
-``error: ...`` string the model can read; ``tool_specs()`` describes the tools;
-``jsgf()`` is the command grammar for the offline recogniser.
+``handle_utterance(text)`` serves the offline mode (first skill whose patterns
+match a whole request in the transcript runs; see ``phrasing``);
+``call_tool(name, arguments_json)`` serves an online model's function call and never
+raises: problems come back as an ``error: ...`` string the model can read;
+``tool_specs()`` describes the tools; ``jsgf()`` is the command grammar for the offline recogniser.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from typing import Any
 from drivers.local.grammar import build_jsgf
 from drivers.local.skills.base import Skill, SkillContext, SkillResult, TimerRing
 from drivers.local.skills.clock import DateSkill, TimeSkill
-from drivers.local.skills.numbers import DURATION_JSGF, NUMBER_JSGF, normalise
+from drivers.local.skills.numbers import DURATION_JSGF, NUMBER_JSGF
+from drivers.local.skills.phrasing import requests
 from drivers.local.skills.repeat import SayAgainSkill
 from drivers.local.skills.schema import schema_errors
 from drivers.local.skills.status import StatusSkill
@@ -80,13 +81,11 @@ class SkillRegistry:
 
     def match(self, text: str) -> tuple[Skill, dict[str, Any]] | None:
         """The skill a transcript asks for and its arguments, without running it."""
-        normalised = normalise(text)
-        if not normalised:
-            return None
-        for skill in self.skills:
-            arguments = skill.match(normalised)
-            if arguments is not None:
-                return skill, arguments
+        for request in requests(text):
+            for skill in self.skills:
+                arguments = skill.match(request)
+                if arguments is not None:
+                    return skill, arguments
         return None
 
     def handle_utterance(self, text: str) -> SkillResult | None:

@@ -12,10 +12,11 @@ class SayAgainSkill(Skill):
     description: ClassVar[str] = "Repeat the last thing the assistant said."
     grammar: ClassVar[str] = "say (that | it) again | say again | repeat that | what did you say"
     patterns = patterns(
-        r"\bsay (?:that |it )?again\b",
-        r"\brepeat (?:that|it)\b",
-        r"\bwhat did you say\b",
-        r"^(?:pardon|come again)$",
+        r"(?:say|repeat) (?:that|it|this) (?:again|one more time)",
+        r"say again",
+        r"repeat (?:that|it|yourself|the last answer|what you said)",
+        r"what did you (?:just )?say",
+        r"(?:pardon|pardon me|come again|sorry what|what was that)",
     )
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:

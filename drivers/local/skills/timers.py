@@ -16,10 +16,34 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from drivers.local.skills.base import Skill, SkillContext, SkillResult, TimerRing, patterns
-from drivers.local.skills.numbers import parse_duration, parse_number, say_duration
+from drivers.local.skills.numbers import find_duration, parse_duration, parse_number, say_duration
 
 MAX_TIMER_S = 24 * 3600
-_NOT_LABELS = {"a", "an", "the", "my", "new", "one", "this", "that"}
+_NOT_LABELS = {"a", "an", "the", "my", "new", "one", "this", "that", "all", "every", "any",
+               "other", "current", "running"}
+DUR = "DUR"  # a duration in a request, replaced by this token for the patterns
+_SET = r"(?:(?:set|start|create|make|put on|add|begin|run|get|give me|i need|i want) )?"
+_A = r"(?:a |an |the |my |one )?(?:new )?"
+_LABEL_AFTER = r"(?: (?:for|called|named|labell?ed) (?:the |my )?(?P<label2>[a-z]+))?"
+_TIMER = r"(?:timer|countdown|alarm)"
+
+
+def with_duration(request: str) -> tuple[str, int | None]:
+    """``request`` with its first duration replaced by :data:`DUR`, and the seconds."""
+    words = request.split()
+    found = find_duration(words)
+    if found is None:
+        return request, None
+    start, end, seconds = found
+    return " ".join([*words[:start], DUR, *words[end:]]), seconds
+
+
+def _label(match: re.Match[str]) -> str:
+    found = match.groupdict()
+    label = found.get("label") or found.get("label2") or ""
+    if label in _NOT_LABELS or parse_duration(f"1 {label}") or parse_number([label]):
+        return ""
+    return label
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -119,21 +143,28 @@ class SetTimerSkill(Skill):
     grammar: ClassVar[str] = (
         "(set | start) a timer for <duration> | (set | start) a <duration> timer"
     )
-    patterns = patterns(r"\b(?:set|start|create)\b.*\btimer\b", r"\btimer for\b",
-                        r"\bremind me in\b")
+    patterns = patterns(
+        _SET + _A + _TIMER + r" (?:for|of|at|in) DUR" + _LABEL_AFTER,
+        _SET + _A + r"DUR (?:(?P<label>[a-z]+) )?" + _TIMER + _LABEL_AFTER,
+        _SET + _A + r"(?P<label>[a-z]+) " + _TIMER + r" (?:for|of) DUR",
+        r"(?:remind me|tell me|let me know|wake me up|wake me|ping me|alert me) in DUR",
+        r"(?:count down|countdown) (?:from |for )?DUR",
+        _TIMER + r" DUR",
+    )
 
     def __init__(self, scheduler: TimerScheduler) -> None:
         self.scheduler = scheduler
 
-    def arguments(self, match: re.Match[str], text: str) -> dict[str, Any] | None:
-        seconds = parse_duration(text)
+    def match(self, text: str) -> dict[str, Any] | None:
+        request, seconds = with_duration(text)
         if seconds is None:
             return None
-        named = re.search(r"\b(\w+) timer\b", text)
-        label = named.group(1) if named else ""
-        if label in _NOT_LABELS or parse_duration(f"1 {label}") or parse_number([label]):
-            return {"duration_seconds": seconds}
-        return {"duration_seconds": seconds, "label": label}
+        for pattern in self.patterns:
+            found = pattern.fullmatch(request)
+            if found:
+                label = _label(found)
+                return {"duration_seconds": seconds, **({"label": label} if label else {})}
+        return None
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
         seconds = int(arguments["duration_seconds"])
@@ -157,15 +188,24 @@ class CancelTimerSkill(Skill):
         "(cancel | stop) [the | all | my] (timer | timers) | (cancel | stop) all [the] timers"
     )
     patterns = patterns(
-        r"\b(?:cancel|stop|delete|clear) (?:the |all |my |all the )?(?:(?P<label>\w+) )?timers?\b"
+        r"(?:cancel|stop|delete|clear|remove|kill|end|turn off|switch off|dismiss|silence"
+        r"|forget(?: about)?|never mind) (?:the |my |all |all the |all my |all of the "
+        r"|all of my |every |any )?(?:(?P<label>[a-z]+) |DUR )?(?:timers?|countdowns?|alarms?)"
+        + _LABEL_AFTER,
+        r"(?:timers?|countdowns?) (?:off|cancel|stop)",
     )
 
     def __init__(self, scheduler: TimerScheduler) -> None:
         self.scheduler = scheduler
 
-    def arguments(self, match: re.Match[str], text: str) -> dict[str, Any] | None:
-        label = match.groupdict().get("label")
-        return {"label": label} if label and label not in ("all", "the", "my") else {}
+    def match(self, text: str) -> dict[str, Any] | None:
+        request, _seconds = with_duration(text)
+        for pattern in self.patterns:
+            found = pattern.fullmatch(request)
+            if found:
+                label = _label(found)
+                return {"label": label} if label else {}
+        return None
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
         label = arguments.get("label")
@@ -185,10 +225,15 @@ class ListTimersSkill(Skill):
         "list [the | my] timers | what timers are (set | running) | how much time is left"
     )
     patterns = patterns(
-        r"\blist (?:the |my )?timers\b",
-        r"\bwhat timers\b",
-        r"\bhow much time is left\b",
-        r"\bany timers\b",
+        r"(?:list|show|check|read) (?:me )?(?:the |my |all |all the |all my )?timers?",
+        r"what timers? (?:are|is|do i have)(?: there)?(?: (?:set|running|going|on))?",
+        r"(?:are there|do i have|is there|have i got|have i) any timers?"
+        r"(?: (?:set|running|going|on))?",
+        r"any timers?(?: (?:set|running|going|on))?",
+        r"how (?:much time|long) (?:is |do i have )?(?:left|remaining)"
+        r"(?: on (?:the |my )?(?:[a-z]+ )?timers?)?",
+        r"what is left on (?:the |my )?(?:[a-z]+ )?timers?",
+        r"timers? status",
     )
 
     def __init__(self, scheduler: TimerScheduler) -> None:

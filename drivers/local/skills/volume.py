@@ -29,8 +29,15 @@ class VolumeUpSkill(_VolumeStepSkill):
     description: ClassVar[str] = f"Make the earpiece louder by {VOLUME_STEP} percent."
     step: ClassVar[int] = VOLUME_STEP
     grammar: ClassVar[str] = "volume up | louder | turn it up | turn up the volume"
-    patterns = patterns(r"\bvolume up\b", r"\blouder\b", r"\bturn (?:it |the volume )?up\b",
-                        r"\bturn up the volume\b")
+    patterns = patterns(
+        r"(?:turn|crank|bump|put|pump) (?:it |that |the volume |the sound |you )?up"
+        r"(?: a (?:bit|little))?(?: more)?",
+        r"turn up the (?:volume|sound)",
+        r"(?:the )?volume up",
+        r"(?:make it |make that |speak |talk |a (?:bit|little) )?louder",
+        r"(?:increase|raise) the (?:volume|sound)",
+        r"speak up",
+    )
 
 
 class VolumeDownSkill(_VolumeStepSkill):
@@ -38,8 +45,15 @@ class VolumeDownSkill(_VolumeStepSkill):
     description: ClassVar[str] = f"Make the earpiece quieter by {VOLUME_STEP} percent."
     step: ClassVar[int] = -VOLUME_STEP
     grammar: ClassVar[str] = "volume down | quieter | softer | turn it down | turn down the volume"
-    patterns = patterns(r"\bvolume down\b", r"\b(?:quieter|softer)\b",
-                        r"\bturn (?:it |the volume )?down\b", r"\bturn down the volume\b")
+    patterns = patterns(
+        r"(?:turn|bring|put) (?:it |that |the volume |the sound |you )?down"
+        r"(?: a (?:bit|little))?(?: more)?",
+        r"turn down the (?:volume|sound)",
+        r"(?:the )?volume down",
+        r"(?:make it |make that |speak |talk |be |a (?:bit|little) )?(?:quieter|softer)",
+        r"(?:decrease|lower|reduce) the (?:volume|sound)",
+        r"(?:it is|that is|you are) too loud",
+    )
 
 
 class SetVolumeSkill(Skill):
@@ -59,10 +73,14 @@ class SetVolumeSkill(Skill):
         "additionalProperties": False,
     }
     grammar: ClassVar[str] = "set [the] volume to <number> [percent] | volume <number> [percent]"
-    patterns = patterns(r"\b(?:set (?:the )?)?volume (?:to )?(?P<level>[a-z0-9 ]+?)(?: percent)?$")
+    patterns = patterns(
+        r"(?:(?:set|change|put|turn|make) (?:the )?)?volume (?:to |at )?"
+        r"(?P<level>[a-z0-9 .]+?)(?: percent)?",
+        r"(?:set|turn|put) (?:it|the sound) to (?P<level2>[a-z0-9 .]+?)(?: percent)?",
+    )
 
     def arguments(self, match: re.Match[str], text: str) -> dict[str, Any] | None:
-        words = match.group("level").split()
+        words = (match.groupdict().get("level") or match.group("level2")).split()
         number = parse_number(words)
         if number is None or number[1] != len(words):
             return None
@@ -82,11 +100,20 @@ class MuteSkill(Skill):
         "additionalProperties": False,
     }
     grammar: ClassVar[str] = "mute | unmute | mute yourself | mute the microphone"
-    patterns = patterns(r"^(?P<verb>mute|unmute)\b", r"\b(?P<verb2>unmute)\b")
+    patterns = patterns(
+        r"(?P<verb>mute|unmute)(?: yourself| the (?:microphone|mic)| your (?:microphone|mic)"
+        r"| the hub)?",
+        r"(?:turn|switch) (?P<state>off|on) (?:the|your) (?:microphone|mic)",
+        r"(?:turn|switch) (?:the|your) (?:microphone|mic) (?P<state2>off|on)",
+        r"(?P<stop>stop listening)",
+    )
 
     def arguments(self, match: re.Match[str], text: str) -> dict[str, Any] | None:
-        verb = match.groupdict().get("verb") or match.groupdict().get("verb2")
-        return {"muted": verb == "mute"}
+        found = match.groupdict()
+        state = found.get("state") or found.get("state2")
+        if state:
+            return {"muted": state == "off"}
+        return {"muted": found.get("verb") != "unmute"}
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
         muted = bool(arguments["muted"])

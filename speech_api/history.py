@@ -1,4 +1,4 @@
-"""The chained mode's conversation history: what was said, bounded to the last turns."""
+"""A chat conversation's history, bounded to the last turns (voice agents, chained engine)."""
 
 from __future__ import annotations
 
