@@ -11,6 +11,7 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from runtime.engine_factory import EngineMaker
 from runtime.hub import Hub
 from runtime.status_snapshot import status_snapshot
 from tests.alsa.alsa_harness import AlsaFiles
@@ -137,7 +138,8 @@ def test_double_tap_mutes_and_unmutes(
         double_tap(mock_pins)
         assert hub.wait_for_state("muted", 2)
         assert status_snapshot(hub)["muted"] is True
-        assert hub.parts.controls.skill_context().status().muted is True  # the status skill
+        assert isinstance(hub.parts.engine, EngineMaker)
+        assert hub.parts.engine.context.skill_context.status().muted is True  # status skill
         first_end = 1.0 + (speech("This should not be heard.").duration_ms or 0) / 1000
         at(feed, first_end + 0.9)
         assert hub.state == "muted", "speech while muted started a turn"
