@@ -159,6 +159,10 @@ def _serve(make: Callable[[], BlockingSpeechToTextClient], conn: Connection) -> 
                 texts = list(client.transcribe_stream_blocking(audio, language, prompt))
             else:
                 texts = [client.transcribe_blocking(audio, language, prompt)]
-            conn.send((request_id, "text", texts))
+            answer: tuple[int, str, Any] = (request_id, "text", texts)
         except Exception as exc:  # noqa: BLE001 - one failed decode is reported, not fatal
-            conn.send((request_id, "error", f"{type(exc).__name__}: {exc}"))
+            answer = (request_id, "error", f"{type(exc).__name__}: {exc}")
+        try:
+            conn.send(answer)
+        except OSError:
+            return  # the parent went away while we decoded
