@@ -126,8 +126,8 @@ def _button_message(kind: str, at_ns: int) -> m.ButtonPressed:
 
 
 _HANDLED = (
-    m.ButtonPressed, m.MuteRequested, m.Deadline, m.VoiceStarted, m.VoiceEnded, m.WakeDetected,
-    m.ProviderOnline, m.ProviderOffline, m.ProviderHeardSpeech, m.ProviderHeardSilence,
+    m.ButtonPressed, m.MuteRequested, m.Deadline, m.SpeechStarted, m.SpeechStopped,
+    m.WakeDetected, m.ProviderOnline, m.ProviderOffline,
     m.ReplyAudioStarted, m.ReplyFinished, m.ReplyPlayed, m.ActorRestarted, m.ActorStarted,
     m.AudioDevices,
 )

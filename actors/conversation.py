@@ -19,6 +19,9 @@ from actors import messages as m
 log = logging.getLogger(__name__)
 
 LISTENER, SESSION, PLAYBACK = "listener", "session", "playback"
+# Speech that begins this soon after an answer starts cannot be a reaction to it (an
+# auditory reaction takes longer): it is the user going on after a pause, not a barge-in.
+REACTION_MS = 200
 
 
 class State(Enum):
@@ -41,14 +44,15 @@ class ConversationSettings:
     server_turns: bool = False  # the provider's VAD decides turns (always listening)
     vad_turns: bool = False  # always listening with the hub's VAD: any speech starts a turn
     earcon_ms: int = 150  # the listening earcon plays before the mic opens
+    barge_in_min_speech_ms: int = 250  # the user's speech must last this long to interrupt
 
     def __post_init__(self) -> None:
         for name in ("listen_timeout_s", "max_utterance_s", "thinking_timeout_s",
                      "speaking_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
-        if self.follow_up_s < 0 or self.earcon_ms < 0:
-            raise ValueError("follow_up_s and earcon_ms must be >= 0")
+        if self.follow_up_s < 0 or self.earcon_ms < 0 or self.barge_in_min_speech_ms < 0:
+            raise ValueError("follow_up_s, earcon_ms and barge_in_min_speech_ms must be >= 0")
 
 
 # --- effects ----------------------------------------------------------------------
@@ -96,9 +100,14 @@ class Conversation:
         self._clock = clock
         self._token = 0
         self._ptt = False  # this turn is push-to-talk: the release commits
-        self._heard = False  # local VAD heard speech in this turn
+        self._heard = False  # speech was heard in this turn
         self._follow_up = False
-        self._last_voice_end_ns = 0
+        self._screened = False  # this turn began without a trigger: it may be the room
+        # "The user is speaking" is a level: since when (None: quiet), whoever heard it.
+        self._speaking_since: int | None = None
+        self._deadline_ns = 0  # when the current state's own timeout falls due
+        self._barge_check = False  # the armed deadline is a barge-in check, not the timeout
+        self._entered_ns = 0  # when the current state began
         self._mute_after_answer = False  # "mute" was said: mute once "Muted." is heard
         self.audio = True  # the earpiece's capture and playback are there (m.AudioDevices)
         self._handlers: dict[State, Handler] = {
@@ -115,6 +124,10 @@ class Conversation:
     def handle(self, msg: object) -> list[Effect]:
         if isinstance(msg, m.Deadline) and msg.token != self._token:
             return []  # a deadline from a state we already left
+        if isinstance(msg, m.SpeechStarted):
+            self._speaking_since = msg.at_ns
+        elif isinstance(msg, m.SpeechStopped):
+            self._speaking_since = None
         common = self._common(msg)
         if common is not None:
             return common
@@ -168,7 +181,7 @@ class Conversation:
                                                  State.SPEAKING):
                 return []
             return [*self._abort(), *self._rest(f"earpiece gone: {msg.cause}")]
-        if not self.audio and isinstance(msg, (m.ButtonPressed, m.WakeDetected, m.VoiceStarted)):
+        if not self.audio and isinstance(msg, (m.ButtonPressed, m.WakeDetected, m.SpeechStarted)):
             log.debug("%s ignored: no earpiece audio", type(msg).__name__)
             return []
         return None
@@ -181,10 +194,10 @@ class Conversation:
                 return self._listen("button held", ptt=True)
             case m.WakeDetected(name=name):
                 return self._listen(f"wake word {name!r}", ptt=False)
-            case m.VoiceStarted(at_ns=at_ns) if self.settings.vad_turns:
+            case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if self.settings.vad_turns:
                 return self._listen("speech (always listening)", ptt=False, since_ns=at_ns,
                                     heard=True)
-            case m.ProviderHeardSpeech() if self.settings.server_turns:
+            case m.SpeechStarted(by=m.PROVIDER) if self.settings.server_turns:
                 return self._go(State.LISTENING, "provider heard speech",
                                 self.settings.max_utterance_s)
             case m.ReplyAudioStarted() if self.settings.server_turns:
@@ -195,11 +208,14 @@ class Conversation:
     def _on_listening(self, msg: object) -> list[Effect] | None:
         s = self.settings
         match msg:
-            case m.VoiceStarted():
+            case m.SpeechStarted(by=m.HUB):
+                if self._heard:
+                    return []  # the turn's clock runs from its first speech
                 self._heard = True
-                return [Arm(s.max_utterance_s, self._next_token())]
-            case m.VoiceEnded(at_ns=at_ns):
-                self._last_voice_end_ns = at_ns
+                return self._arm(s.max_utterance_s)
+            case m.SpeechStarted():
+                return []
+            case m.SpeechStopped(at_ns=at_ns, by=m.HUB):
                 if self._heard and not self._ptt and not s.server_turns:
                     return self._commit("end of speech", at_ns)
                 return []
@@ -210,14 +226,19 @@ class Conversation:
                 return self._commit_or_cancel("button released", msg.at_ns)
             case m.ButtonPressed(press=m.Press.TAP):
                 return self._commit_or_cancel("tap", msg.at_ns)
-            case m.ProviderHeardSilence() if s.server_turns:
+            case m.SpeechStopped(by=m.PROVIDER) if s.server_turns:
                 return self._go(State.THINKING, "provider heard the end of speech",
                                 s.thinking_timeout_s)
             case m.ReplyAudioStarted() if s.server_turns:
-                return self._go(State.SPEAKING, "answer started", s.speaking_timeout_s)
+                return self._speak("answer started")
+            case m.ReplyAudioStarted():
+                # the answer to an earlier part of a monologue while the user goes on
+                return [Send(PLAYBACK, m.FlushPlayback("the user is still speaking"))]
             case m.Deadline():
                 if s.server_turns:
                     return self._rest("no end of speech from the provider")
+                if self._heard and (self._ptt or self._speaking_since is not None):
+                    return self._split()
                 if self._heard:
                     return self._commit("utterance too long", self._clock())
                 cause = "follow-up window closed" if self._follow_up else "nobody spoke"
@@ -226,10 +247,20 @@ class Conversation:
         return None
 
     def _on_thinking(self, msg: object) -> list[Effect] | None:
+        s = self.settings
         match msg:
             case m.ReplyAudioStarted():
-                return self._go(State.SPEAKING, "answer audio arrived",
-                                self.settings.speaking_timeout_s)
+                return self._speak("answer audio arrived")
+            case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if not s.server_turns and \
+                    not self._ptt:
+                return self._resume(at_ns)
+            case m.SpeechStarted(by=m.PROVIDER) if s.server_turns:
+                # the provider's VAD took the turn back itself (and drops its answer)
+                self._heard = True
+                return self._go(State.LISTENING, "the user went on (provider VAD)",
+                                s.max_utterance_s)
+            case m.ReplyFinished(had_audio=False, status=status) if self._screened:
+                return self._rest(f"no answer to speech without a trigger ({status})")
             case m.ReplyFinished(had_audio=False, status=status):
                 return self._finish_turn(f"answer ended without audio ({status})")
             case m.ButtonPressed(press=m.Press.TAP):
@@ -244,18 +275,28 @@ class Conversation:
         match msg:
             case m.ReplyPlayed():
                 return self._finish_turn("answer played")
-            case m.VoiceStarted(at_ns=at_ns) if self.settings.barge_in:
-                return [*self._abort(), *self._listen("barge-in by voice", ptt=False,
-                                                      since_ns=at_ns, heard=True)]
-            case m.ProviderHeardSpeech(at_ns=at_ns) if self.settings.barge_in:
+            case m.SpeechStarted(at_ns=at_ns, by=m.PROVIDER) if self.settings.barge_in:
+                # the provider's VAD decided (and drops its answer itself): stop now
                 return [*self._abort(), *self._listen("barge-in (provider VAD)", ptt=False,
                                                       since_ns=at_ns, heard=True)]
+            case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if \
+                    at_ns < self._entered_ns + REACTION_MS * 1_000_000 and \
+                    not self.settings.server_turns and not self._ptt:
+                return self._resume(at_ns)  # not a reaction to the answer: the turn goes on
+            case m.SpeechStarted() if self.settings.barge_in:
+                return self._check_barge_in()
+            case m.SpeechStopped() if self._barge_check:
+                self._barge_check = False  # too short to interrupt: back to the timeout
+                return self._arm_until(self._deadline_ns)
             case m.WakeDetected():
                 return [*self._abort(), *self._listen("barge-in by wake word", ptt=False)]
             case m.ButtonPressed(press=m.Press.TAP):
                 return [*self._abort(), *self._rest("interrupted by tap")]
             case m.ButtonPressed(press=m.Press.HOLD_START):
                 return [*self._abort(), *self._listen("interrupted by button hold", ptt=True)]
+            case m.Deadline() if self._barge_check:
+                self._barge_check = False
+                return self._check_barge_in() or self._arm_until(self._deadline_ns)
             case m.Deadline():
                 return [*self._abort(), *self._rest("answer took too long")]
         return None
@@ -280,6 +321,7 @@ class Conversation:
 
     def _mute(self, cause: str) -> list[Effect]:
         self._mute_after_answer = False
+        self._speaking_since = None  # the Listener starts its detectors afresh
         return [Send(LISTENER, m.SetMuted(True)), *self._go(State.MUTED, cause)]
 
     # --- building blocks --------------------------------------------------------
@@ -288,6 +330,7 @@ class Conversation:
         """What a (re)started Listener must be told to match the current state."""
         if role != LISTENER:
             return []
+        self._speaking_since = None  # a new Listener has heard nothing yet
         mic_open = self.state is State.LISTENING or (
             self.settings.server_turns and self.online
             and self.state not in (State.MUTED, State.OFFLINE))
@@ -295,9 +338,16 @@ class Conversation:
         return [Send(LISTENER, m.SetMuted(self.state is State.MUTED)), Send(LISTENER, mic)]
 
     def _listen(self, cause: str, *, ptt: bool, since_ns: int | None = None,
-                heard: bool = False, follow_up: bool = False) -> list[Effect]:
+                heard: bool = False, follow_up: bool = False,
+                screened: bool = False) -> list[Effect]:
         self._ptt, self._heard, self._follow_up = ptt, heard, follow_up
+        self._screened = screened
         s = self.settings
+        if self._speaking_since is not None and not ptt:
+            # they are already talking (on from the wake word, or into the follow-up window)
+            heard = self._heard = True
+            if follow_up:
+                since_ns = self._speaking_since
         effects: list[Effect] = []
         if since_ns is None:
             quiet = follow_up or s.server_turns
@@ -312,8 +362,57 @@ class Conversation:
         return effects + self._go(State.LISTENING, cause, timeout)
 
     def _commit(self, cause: str, speech_end_ns: int) -> list[Effect]:
-        return [Send(LISTENER, m.CloseMic(then=m.CommitTurn(speech_end_ns))),
+        # the turn's speech is over for the conversation, even before the VAD's endpoint
+        # (a button release): only new speech can continue the turn or interrupt the answer
+        self._speaking_since = None
+        commit = m.CommitTurn(speech_end_ns, screened=self._screened)
+        return [Send(LISTENER, m.CloseMic(then=commit)),
                 *self._go(State.THINKING, cause, self.settings.thinking_timeout_s)]
+
+    def _split(self) -> list[Effect]:
+        """The turn reached ``max_utterance_s`` while the user goes on: commit what was
+        said and keep listening; the mic stays open, so nothing falls between the turns."""
+        log.info("turn split: the user spoke for %.0f s", self.settings.max_utterance_s)
+        commit = m.CommitTurn(self._clock(), screened=self._screened)
+        self._screened = True  # speech this long may be the room (a television, a talk)
+        return [Send(LISTENER, m.SplitTurn(commit)), *self._arm(self.settings.max_utterance_s)]
+
+    def _resume(self, at_ns: int) -> list[Effect]:
+        """Speech that began while the answer was being prepared, or too early in it to be
+        a reaction to it (its start is confirmed a little later): the user was not done.
+        Drop the answer and reopen the same turn; the Session takes its audio back."""
+        self._heard = True
+        return [*self._abort(), Send(LISTENER, m.OpenMic(at_ns, resume=True)),
+                *self._go(State.LISTENING, "the user went on speaking",
+                          self.settings.max_utterance_s)]
+
+    def _speak(self, cause: str) -> list[Effect]:
+        effects = self._go(State.SPEAKING, cause, self.settings.speaking_timeout_s)
+        if self._speaking_since is not None and self.settings.barge_in:
+            effects += self._check_barge_in()  # speech already under way counts too
+        return effects
+
+    def _check_barge_in(self) -> list[Effect]:
+        """Barge in once the user's speech has lasted ``barge_in_min_speech_ms``; until
+        then the deadline is a check (the answer's own timeout is re-armed after it)."""
+        since = self._speaking_since
+        if since is None:
+            return []
+        left_s = (since + self.settings.barge_in_min_speech_ms * 1_000_000
+                  - self._clock()) / 1e9
+        if left_s > 0:
+            self._barge_check = True
+            return [Arm(left_s, self._next_token())]
+        return [*self._abort(), *self._listen("barge-in by voice", ptt=False, since_ns=since,
+                                              heard=True, screened=True)]
+
+    def _arm(self, seconds: float) -> list[Effect]:
+        """Arm the current state's own timeout anew."""
+        self._deadline_ns = self._clock() + int(seconds * 1e9)
+        return [Arm(seconds, self._next_token())]
+
+    def _arm_until(self, deadline_ns: int) -> list[Effect]:
+        return [Arm(max(0.0, (deadline_ns - self._clock()) / 1e9), self._next_token())]
 
     def _commit_or_cancel(self, cause: str, at_ns: int) -> list[Effect]:
         if self._heard:
@@ -324,7 +423,8 @@ class Conversation:
         if self._mute_after_answer:
             return self._mute(f"{cause}; muted as asked")
         if self.settings.follow_up_s > 0 and not self.settings.server_turns:
-            return self._listen(f"{cause}; follow-up window", ptt=False, follow_up=True)
+            return self._listen(f"{cause}; follow-up window", ptt=False, follow_up=True,
+                                screened=True)
         return self._rest(cause)
 
     def _abort(self) -> list[Effect]:
@@ -349,8 +449,11 @@ class Conversation:
     def _go(self, new: State, cause: str, timeout_s: float | None = None) -> list[Effect]:
         old, self.state = self.state, new
         token = self._next_token()
+        self._barge_check = False
+        self._entered_ns = self._clock()
         log.info("state %s -> %s (%s)", old.name, new.name, cause)
         deadline: Effect = Disarm() if timeout_s is None else Arm(timeout_s, token)
+        self._deadline_ns = self._clock() + int((timeout_s or 0.0) * 1e9)
         if new is State.OFFLINE or new is State.MUTED:
             extra: list[Effect] = [Send(LISTENER, m.CloseMic())]
         else:

@@ -6,6 +6,17 @@ provider-neutral :mod:`speech_api.events` (``SessionReady``, ``ConnectionLost``,
 ``ResponseStarted``, ``AudioDelta``, ``ResponseDone``, ...) through ``emit``, so
 the Session's bookkeeping (what was received, what was heard, barge-in
 truncation, timing) is the same for realtime, chained and local modes.
+
+Two optional methods, used when an engine has them:
+
+- ``end_turn_screened()``: like ``end_turn`` for a turn that came without a trigger
+  (a follow-up, a barge-in by voice): answer only a recognised request, else end the
+  turn with ``ResponseDone(status="not_a_request")`` and no audio (local mode).
+- ``resume_turn() -> bool``: the user went on speaking after ``end_turn``; drop that
+  answer and put the committed audio back in front of the turn, so the next
+  ``end_turn`` answers the whole of it. True: the dropped answer will not start. An
+  engine without it (realtime) keeps the committed user item; the Session cancels the
+  answer and the next commit asks for one answer to both items.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """The Listener actor: VAD, wake word, pre-roll ring and the microphone gate.
 
-Every captured chunk goes through the speech segmenter (speech start/end ->
-Controller) and the wake word detector. While the Controller has the mic open,
+Every captured chunk goes through the speech segmenter (the user's speech
+started / stopped -> Controller) and the wake word detector. While the Controller has the mic open,
 chunks captured at or after ``OpenMic.since_ns`` go on to the Session (through
 its audio mailbox); the ring of the last ``preroll_ms`` lets the turn start a
 little before the message that opened it arrived. ``CloseMic`` carries the
-message (commit / cancel) that must reach the Session *after* the turn's last audio.
+message (commit / cancel) that must reach the Session *after* the turn's last audio;
+``SplitTurn`` puts a commit between two chunks and keeps the mic open; an
+``OpenMic(resume=True)`` tells the Session to take its turn back before any new audio.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from actors import messages as m
 from actors.base import HubActor
 from actors.mailbox import AudioMailbox
 from actors.wiring import CONTROLLER, LISTENER, SESSION, Wiring
-from drivers.local.segmenter import SpeechEnd, SpeechStart, VadEvent
+from drivers.local.segmenter import SpeechStarted, SpeechStopped, VadEvent
 from drivers.local.wakeword import WakeDetection
 from speech_api import AudioChunk
 
@@ -86,7 +88,9 @@ class ListenerActor(HubActor):
                     log.warning("listener fell behind: %d captured chunks dropped so far",
                                 self.captured.dropped)
                     self.dropped_seen = self.captured.dropped
-            case m.OpenMic(since_ns=since):
+            case m.OpenMic(since_ns=since, resume=resume):
+                if resume:
+                    self.tell(SESSION, m.ResumeTurn())
                 self.mic_since_ns = since
                 for chunk in self.ring:
                     self._forward(chunk)
@@ -94,6 +98,8 @@ class ListenerActor(HubActor):
                 self.mic_since_ns = None
                 if then is not None:
                     self.tell(SESSION, then)
+            case m.SplitTurn(then=then):
+                self.tell(SESSION, then)  # the chunks after it are the next turn's
             case m.SetMuted(muted=muted) if muted != self.muted:
                 # the stream is interrupted: start the detectors afresh (only then, since
                 # a reset mid-stream shifts the wake word's frames and can cost a detection)
@@ -118,10 +124,10 @@ class ListenerActor(HubActor):
         self._forward(chunk)
         if self.segmenter is not None:
             for event in self.segmenter.feed(chunk):
-                if isinstance(event, SpeechStart):
-                    self.tell(CONTROLLER, m.VoiceStarted(event.at_ns))
-                elif isinstance(event, SpeechEnd):
-                    self.tell(CONTROLLER, m.VoiceEnded(event.at_ns))
+                if isinstance(event, SpeechStarted):
+                    self.tell(CONTROLLER, m.SpeechStarted(event.at_ns))
+                elif isinstance(event, SpeechStopped):
+                    self.tell(CONTROLLER, m.SpeechStopped(event.at_ns))
         if self.wake is not None:
             found = self.wake.process(chunk)
             if found is not None:

@@ -56,17 +56,27 @@ class EndOfReply:
     response_id: str
 
 
-# --- listener (local VAD and wake word) -----------------------------------------------
+# --- the user's speech (the hub's VAD or the provider's) -------------------------------
+
+HUB, PROVIDER = "hub", "provider"  # who heard it: the Listener's VAD or the provider's
 
 
 @dataclass(frozen=True, slots=True)
-class VoiceStarted:
+class SpeechStarted:
+    """The user started speaking (``at_ns``: the first speech frame, or when the provider
+    said so). From the hub's VAD it comes once the speech held ``vad.min_speech_ms``."""
+
     at_ns: int = field(default_factory=_now)
+    by: str = HUB
 
 
 @dataclass(frozen=True, slots=True)
-class VoiceEnded:
+class SpeechStopped:
+    """The user stopped speaking (``at_ns``: the end of the last speech frame). From the
+    hub's VAD it comes after ``conversation.endpoint_silence_ms`` of silence."""
+
     at_ns: int = field(default_factory=_now)
+    by: str = HUB
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +90,13 @@ class WakeDetected:
 
 @dataclass(frozen=True, slots=True)
 class OpenMic:
-    """Send microphone audio captured at or after ``since_ns`` to the Session."""
+    """Send microphone audio captured at or after ``since_ns`` to the Session.
+
+    ``resume``: the user went on speaking after the turn was committed; the Session is
+    told (:class:`ResumeTurn`) before any of the new audio, so it takes the turn back."""
 
     since_ns: int
+    resume: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,15 +108,33 @@ class CloseMic:
 
 
 @dataclass(frozen=True, slots=True)
+class SplitTurn:
+    """Commit the turn's audio up to here (``then``) and keep the mic open: the next
+    chunk starts the next turn, so a monologue loses nothing between its turns."""
+
+    then: CommitTurn
+
+
+@dataclass(frozen=True, slots=True)
 class SetMuted:
     muted: bool
 
 
 @dataclass(frozen=True, slots=True)
 class CommitTurn:
-    """The user finished speaking (``speech_end_ns``): ask for the answer."""
+    """The user finished speaking (``speech_end_ns``): ask for the answer.
+
+    ``screened``: the turn began without a trigger (a follow-up or a barge-in by voice),
+    so it may be the room talking: where the engine can tell, answer only a request."""
 
     speech_end_ns: int = field(default_factory=_now)
+    screened: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeTurn:
+    """The user was not done: drop the answer to the committed turn and take that
+    turn's audio back; the audio that follows extends it (Listener -> Session)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,20 +175,6 @@ class ProviderOnline:
 @dataclass(frozen=True, slots=True)
 class ProviderOffline:
     reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderHeardSpeech:
-    """The provider's own VAD heard the user (server turn detection)."""
-
-    at_ns: int = field(default_factory=_now)
-
-
-@dataclass(frozen=True, slots=True)
-class ProviderHeardSilence:
-    """The provider's VAD decided the user stopped (server turn detection)."""
-
-    at_ns: int = field(default_factory=_now)
 
 
 @dataclass(frozen=True, slots=True)

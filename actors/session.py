@@ -58,6 +58,7 @@ class SessionActor(HubActor):
         self.heard_items: dict[str, float] = {}  # every answer item's received ms (for truncation)
         self.cancelled: set[str] = set()
         self.cancel_next_response = False  # interrupted before response.created arrived
+        self.turn_resumed = False  # the user went on: answers before the next commit are stale
         self.awaiting_response = False
         self.timer = TurnTimer()
         self.dropped_reply_pieces = 0
@@ -79,11 +80,19 @@ class SessionActor(HubActor):
             case m.UserAudioReady():
                 for chunk in self.mic.drain():
                     engine.send_audio(chunk)
-            case m.CommitTurn(speech_end_ns=end_ns):
+            case m.CommitTurn(speech_end_ns=end_ns, screened=screened):
+                self._supersede(engine)  # an earlier part of a monologue: its answer is stale
+                self.turn_resumed = False
                 self.timer.start(end_ns)
-                engine.end_turn()
+                screen = getattr(engine, "end_turn_screened", None)
+                if screened and callable(screen):
+                    screen()  # maybe the room talking: the engine answers only a request
+                else:
+                    engine.end_turn()
                 self.timer.mark("commit_sent", _now())
                 self.awaiting_response = True
+            case m.ResumeTurn():
+                self._resume(engine)
             case m.CancelTurn():
                 engine.cancel_turn()
                 self.timer.cancel()
@@ -111,7 +120,7 @@ class SessionActor(HubActor):
                 self._on_audio(event)
             case ev.ResponseStarted(response_id=rid):
                 self.awaiting_response = False
-                if self.cancel_next_response:
+                if self.cancel_next_response or self.turn_resumed:
                     self.cancel_next_response = False
                     self.cancelled.add(rid)
                     engine.interrupt(True, ())
@@ -133,10 +142,10 @@ class SessionActor(HubActor):
                 self.online = False
                 self.tell(CONTROLLER, m.ProviderOffline(reason or "connection lost"))
             case ev.SpeechStarted():
-                self.tell(CONTROLLER, m.ProviderHeardSpeech(event.received_at_ns))
+                self.tell(CONTROLLER, m.SpeechStarted(event.received_at_ns, m.PROVIDER))
             case ev.SpeechStopped():
                 self.timer.start(event.received_at_ns)  # the provider ended the turn
-                self.tell(CONTROLLER, m.ProviderHeardSilence(event.received_at_ns))
+                self.tell(CONTROLLER, m.SpeechStopped(event.received_at_ns, m.PROVIDER))
             case ev.InputTranscript(is_final=True, text=text):
                 if self.log_conversation:
                     log.info("user said: %s", text)
@@ -214,6 +223,32 @@ class SessionActor(HubActor):
         self.answer = None
         self.awaiting_response = False
         self.timer.cancel()
+
+    # --- the user went on speaking ---------------------------------------------------
+
+    def _supersede(self, engine: ConversationEngine) -> None:
+        """Drop the answer still on its way (the user's turn is not over after all)."""
+        answer = self.answer
+        if answer is not None and not answer.done:
+            self.cancelled.add(answer.response_id)
+            if self.online:
+                engine.interrupt(True, ())
+        elif self.awaiting_response:
+            self.cancel_next_response = True  # cancelled when it starts
+        self.answer = None
+        self.awaiting_response = False
+        self.timer.cancel()
+
+    def _resume(self, engine: ConversationEngine) -> None:
+        """Take the committed turn back: its answer is dropped and the audio that follows
+        extends it (local engines re-hear the whole turn; a realtime conversation keeps the
+        committed item, and the next commit asks for one answer to both)."""
+        self._supersede(engine)
+        self.turn_resumed = True  # an answer starting before the next commit is stale
+        resume = getattr(engine, "resume_turn", None)
+        if callable(resume) and resume():
+            self.cancel_next_response = False  # the engine dropped that answer itself
+        log.info("the user went on speaking: the turn continues")
 
     def _forget_answer(self) -> None:
         self.answer = None

@@ -98,13 +98,15 @@ class TriggersConfig:
 @dataclass(frozen=True, slots=True)
 class ConversationConfig:
     preroll_ms: int = setting(500, min=0, max=3000)
-    endpoint_silence_ms: int = setting(700, min=100, max=5000)
+    endpoint_silence_ms: int = setting(700, min=100, max=5000,
+                                       help="silence that ends a turn (at least vad.hangover_ms)")
     listen_timeout_s: float = setting(8.0, min=1.0, max=120.0)
     max_utterance_s: float = setting(30.0, min=1.0, max=300.0)
     think_timeout_s: float = setting(15.0, min=1.0, max=120.0)
     follow_up_s: float = setting(4.0, min=0.0, max=60.0)
     barge_in: bool = True
-    barge_in_min_speech_ms: int = setting(250, min=0, max=3000)
+    barge_in_min_speech_ms: int = setting(250, min=0, max=3000,
+                                          help="speech over an answer this long stops it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +115,8 @@ class VadConfig:
     aggressiveness: int = setting(2, min=0, max=3)
     threshold: float = setting(0.5, min=0.0, max=1.0)
     start_ms: int = setting(60, min=0, max=2000)
-    hangover_ms: int = setting(300, min=0, max=5000)
-    min_speech_ms: int = setting(150, min=0, max=5000)
+    hangover_ms: int = setting(300, min=0, max=5000, help="a shorter gap inside speech is bridged")
+    min_speech_ms: int = setting(150, min=0, max=5000, help="shorter speech is ignored")
 
 
 @dataclass(frozen=True, slots=True)

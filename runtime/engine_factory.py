@@ -93,11 +93,17 @@ def local_stt_maker(config: HubConfig,
                          f"got {stt_cfg.language!r}")
 
     def pocketsphinx() -> BlockingSpeechToTextClient:
-        from drivers.local.stt import LocalSpeechToTextClient
+        from functools import partial
 
-        return LocalSpeechToTextClient(mode="grammar+free" if stt_cfg.grammar else "free",
-                                       grammar=grammar if stt_cfg.grammar else None,
-                                       vad_engine=config.vad.engine)
+        from drivers.local.stt import LocalSpeechToTextClient
+        from drivers.local.stt_process import ChildProcessSpeechToText
+
+        # pocketsphinx holds the GIL for a whole decode: in-process, that stalls capture
+        # and the Listener for seconds and loses audio; a child process decodes beside us
+        return ChildProcessSpeechToText(partial(
+            LocalSpeechToTextClient, mode="grammar+free" if stt_cfg.grammar else "free",
+            grammar=grammar if stt_cfg.grammar else None, vad_engine=config.vad.engine),
+            name="pocketsphinx")
 
     return pocketsphinx
 

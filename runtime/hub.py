@@ -369,6 +369,7 @@ class Hub:
     def _on_state(self, state: str, cause: str) -> None:
         with self._state_changed:
             self.state, self.state_cause, self.state_since = state, cause, time.monotonic()
+            self.parts.controls.muted = state == "muted"  # for the status skill
             self._state_changed.notify_all()
         self.notifier.status(self._status_line())
         button = self.earpiece_button

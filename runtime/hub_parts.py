@@ -42,6 +42,7 @@ class HubControls:
     def __init__(self, volume: VolumeControl) -> None:
         self.volume = volume
         self.request_mute: Callable[[bool], None] = lambda _muted: None
+        self.muted = False  # the microphone is muted (kept by the hub from its state)
         # (connected, battery percent), None = unknown; bound to the hub when it starts
         self.earpiece_status: Callable[[], tuple[bool | None, int | None]] = \
             lambda: (None, None)
@@ -107,7 +108,8 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         playback=lambda on_written, on_idle: alsa_playback(
             config, on_written, on_idle, controls.volume, presence.reporter(PLAYBACK)),
         engine=engine_factory(config, earcon, controls.skill_context(),
-                              earpiece_status=controls.earpiece_now),
+                              earpiece_status=controls.earpiece_now,
+                              muted=lambda: controls.muted),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -137,6 +139,7 @@ def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationS
         server_turns=server,
         vad_turns=always and not server,
         earcon_ms=earcon_ms,
+        barge_in_min_speech_ms=c.barge_in_min_speech_ms,
     )
 
 
@@ -193,16 +196,17 @@ def earcon_renderer(config: HubConfig) -> EarconRenderer:
 
 
 def segmenter(config: HubConfig) -> Segmenter:
-    from drivers.local.segmenter import SpeechSegmenter
+    from drivers.local.segmenter import Endpointer, SpeechSegmenter
     from drivers.local.vad import create_vad
 
     v, c = config.vad, config.conversation
     vad = create_vad(v.engine, sample_rate=config.audio.capture.sample_rate,
                      aggressiveness=v.aggressiveness, threshold=v.threshold)
-    # The segmenter's hangover is the endpoint; a start needs the barge-in minimum too.
-    return SpeechSegmenter(vad, start_ms=v.start_ms,
-                           hangover_ms=max(v.hangover_ms, c.endpoint_silence_ms),
-                           min_speech_ms=max(v.min_speech_ms, c.barge_in_min_speech_ms))
+    # vad.* shapes the speech segments; the turn ends after endpoint_silence_ms without
+    # one (the barge-in minimum is the Conversation's, applied to speech while it answers).
+    segments = SpeechSegmenter(vad, start_ms=v.start_ms, hangover_ms=v.hangover_ms,
+                               min_speech_ms=v.min_speech_ms)
+    return Endpointer(segments, c.endpoint_silence_ms)
 
 
 def wake_word(config: HubConfig) -> WakeWord | None:
@@ -227,6 +231,7 @@ def engine_factory(
     config: HubConfig, earcon: EarconRenderer | None = None,
     skill_context: SkillContext | None = None, *,
     earpiece_status: Callable[[], tuple[bool | None, int | None]] | None = None,
+    muted: Callable[[], bool] = lambda: False,
 ) -> Callable[[], ConversationEngine]:
     """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
     from drivers.local.skills import HubStatus, SkillContext
@@ -239,7 +244,8 @@ def engine_factory(
         def status() -> HubStatus:  # what the status skill (and its tool) reports
             connected, battery = earpiece_status()
             return HubStatus(mode=config.mode, provider_reachable=context.link.online,
-                             earpiece_connected=connected, battery_percent=battery)
+                             earpiece_connected=connected, battery_percent=battery,
+                             muted=muted())
 
         context.skill_context.status = status
     try:

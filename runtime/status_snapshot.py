@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 def status_snapshot(hub: Hub) -> dict[str, Any]:
     snapshot = hub.snapshot()
     snapshot["since_s"] = round(time.monotonic() - hub.state_since, 1)
+    snapshot["muted"] = snapshot["state"] == "muted"
     context = hub.parts.engine.context if isinstance(hub.parts.engine, EngineMaker) else None
     link = context.link if context is not None else None
     if hub.config.mode == "local" or link is None:

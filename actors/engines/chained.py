@@ -77,7 +77,10 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         emit(SessionReady())  # connections are made per request
 
     def end_turn(self) -> None:
-        self.submit(self.turn.take())
+        self.submit_turn(self.take_turn())
+
+    def drop_answer(self) -> None:
+        self.interrupt(True, ())
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         if cancel_response:

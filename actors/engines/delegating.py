@@ -25,6 +25,19 @@ class DelegatingEngine:
     def cancel_turn(self) -> None:
         self.inner.cancel_turn()
 
+    # Optional engine methods (see actors/engine.py): passed on when the inner engine has them.
+
+    def end_turn_screened(self) -> None:
+        screen = getattr(self.inner, "end_turn_screened", None)
+        if callable(screen):
+            screen()
+        else:
+            self.inner.end_turn()
+
+    def resume_turn(self) -> bool:
+        resume = getattr(self.inner, "resume_turn", None)
+        return bool(resume()) if callable(resume) else False
+
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         self.inner.interrupt(cancel_response, heard)
 

@@ -46,6 +46,7 @@ NOT_HEARD = "Sorry, I did not catch that."
 class _Turn:
     chunks: tuple[AudioChunk, ...]
     preface: str
+    screened: bool = False  # answer only a request (the speech came without a trigger)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,9 +89,14 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
     def end_turn(self) -> None:
         self.answer_turn()
 
+    def end_turn_screened(self) -> None:
+        """End a turn that came without a trigger: answer it only if it asks a skill
+        for something, else end it without a word (the room was talking)."""
+        self.submit_turn(_Turn(self.take_turn(), "", screened=True))
+
     def answer_turn(self, preface: str = "") -> None:
         """Answer the audio sent since the last turn, saying ``preface`` first."""
-        self.answer_audio(self.turn.take(), preface)
+        self.submit_turn(_Turn(self.take_turn(), preface))
 
     def answer_audio(self, chunks: Sequence[AudioChunk], preface: str = "") -> None:
         """Answer this user audio (e.g. a turn the online provider failed to answer)."""
@@ -99,6 +105,9 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         if cancel_response:
             self.replies.interrupt()
+
+    def drop_answer(self) -> None:
+        self.replies.interrupt()
 
     def tool_result(self, call_id: str, output: str) -> None:
         log.debug("local engine calls no tools; result for %s ignored", call_id)
@@ -114,6 +123,10 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
 
     def close(self) -> None:
         self.replies.interrupt()
+        self.retire_turns()
+        abort = getattr(self.stt, "abort", None)
+        if callable(abort):
+            abort()  # a decode in another process: stop waiting for it
         self.stop_worker()
         if isinstance(self.stt, LazySpeechToText):
             self.stt.close()
@@ -122,16 +135,23 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
 
     def handle(self, job: _Turn | _Announce) -> None:
         match job:
-            case _Turn(chunks=chunks, preface=preface):
-                self._answer(chunks, preface)
+            case _Turn(chunks=chunks, preface=preface, screened=screened):
+                self._answer(chunks, preface, screened)
             case _Announce(text=text, earcon=earcon):
                 self.speak(text, earcon)
 
-    def _answer(self, chunks: tuple[AudioChunk, ...], preface: str) -> None:
+    def _answer(self, chunks: tuple[AudioChunk, ...], preface: str,
+                screened: bool = False) -> None:
         self._turns += 1
         text = self._transcribe(chunks)
+        if self.stale:
+            return  # the user went on while this was decoded: the whole turn comes again
         self.last_transcript = text
         self.emit(InputTranscript(item_id=f"local-in-{self._turns}", text=text, is_final=True))
+        if screened and (not text or self.skills.match(text) is None):
+            log.info("speech without a trigger asked for nothing: not answered")
+            self.replies.start(self.emit).done("not_a_request")
+            return
         answer, earcon = self._skill_answer(text)
         self.speak(f"{preface} {answer}".strip(), earcon)
 

@@ -48,6 +48,12 @@ class TurnAudio:
     def clear(self) -> None:
         self.take()
 
+    def put_back(self, chunks: tuple[AudioChunk, ...]) -> None:
+        """Put a committed turn's audio back in front (the user went on speaking)."""
+        with self._lock:
+            self._chunks[:0] = chunks
+            self._ms += sum(chunk.duration_ms or 0.0 for chunk in chunks)
+
     def keep_last(self, ms: float) -> None:
         """Drop all but the last ``ms`` (the pre-roll before speech started)."""
         with self._lock:
@@ -64,9 +70,12 @@ class WorkerEngine(Generic[JobT]):
     def __init__(self, transcriber: TurnTranscriber | None = None) -> None:
         self.turn = TurnAudio()
         self.transcriber = transcriber
-        self._jobs: queue.Queue[JobT | None] = queue.Queue()
+        self._jobs: queue.Queue[tuple[int | None, JobT] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
         self._emit: Emit | None = None
+        self._committed: tuple[AudioChunk, ...] = ()  # the last turn, until the next begins
+        self._generation = 0  # bumped when the user goes on: older turns' jobs are stale
+        self._running: int | None = None  # the generation of the turn job being done
 
     @property
     def emit(self) -> Emit:
@@ -80,19 +89,59 @@ class WorkerEngine(Generic[JobT]):
         self._thread.start()
 
     def submit(self, job: JobT) -> None:
-        self._jobs.put(job)
+        """A job that is not a turn's answer (an announcement): never stale."""
+        self._jobs.put((None, job))
+
+    def submit_turn(self, job: JobT) -> None:
+        """Answer the turn just committed; dropped if the user goes on speaking first."""
+        self._jobs.put((self._generation, job))
+
+    def take_turn(self) -> tuple[AudioChunk, ...]:
+        """The committed turn's audio, kept until the next turn in case the user goes on."""
+        self._committed = self.turn.take()
+        return self._committed
+
+    def resume_turn(self) -> bool:
+        """The user went on after the commit: drop that turn's answer and put its audio
+        back in front of what follows (the whole turn is heard again). True: the answer
+        will not start (one already started was interrupted)."""
+        self._generation += 1
+        self.turn.put_back(self._committed)
+        self._committed = ()
+        self.drop_answer()
+        return True
+
+    def drop_answer(self) -> None:
+        """Stop the answer being prepared or spoken (subclasses)."""
+
+    @property
+    def stale(self) -> bool:
+        """The turn job being done was taken back by :meth:`resume_turn`."""
+        running = self._running
+        return running is not None and running != self._generation
 
     def run_worker(self) -> None:
-        while (job := self._jobs.get()) is not None:
+        while (item := self._jobs.get()) is not None:
+            generation, job = item
+            if generation is not None and generation != self._generation:
+                continue  # the user went on speaking: this turn is answered later, whole
+            self._running = generation
             try:
                 self.handle(job)
             except Exception:  # one bad job must not end the mode
                 log.exception("%s: %s failed", self.thread_name, type(job).__name__)
+            finally:
+                self._running = None
 
     def handle(self, job: JobT) -> None:
         raise NotImplementedError
 
+    def retire_turns(self) -> None:
+        """The engine is closing: turns queued or being decoded are not answered."""
+        self._generation += 1
+
     def stop_worker(self) -> None:
+        self.retire_turns()
         self._jobs.put(None)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
@@ -122,6 +171,7 @@ class WorkerEngine(Generic[JobT]):
 
     def cancel_turn(self) -> None:
         self.turn.clear()
+        self._committed = ()
         if self.transcriber is not None:
             try:
                 self.transcriber.reset()

@@ -3,11 +3,14 @@
 Raw VAD decisions flicker. The segmenter turns them into utterances:
 
 - a *candidate* starts at the first of ``start_ms`` consecutive speech frames;
-- it is *confirmed* (``SpeechStart``, stamped with the candidate's first frame)
+- it is *confirmed* (``SpeechStarted``, stamped with the candidate's first frame)
   once it holds ``min_speech_ms`` of speech, so clicks and coughs never start
   an utterance;
-- it ends (``SpeechEnd``, stamped at the end of its last speech frame) after
+- it ends (``SpeechStopped``, stamped at the end of its last speech frame) after
   ``hangover_ms`` of silence; an unconfirmed candidate is dropped silently.
+
+:class:`Endpointer` turns those segments into the user's turn-level speech: a
+pause shorter than the endpoint inside a sentence is not the end of it.
 """
 
 from __future__ import annotations
@@ -24,14 +27,14 @@ _NS_PER_MS = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechStart:
+class SpeechStarted:
     """Speech began; ``at_ns`` is the capture time of its first frame."""
 
     at_ns: int
 
 
 @dataclass(frozen=True, slots=True)
-class SpeechEnd:
+class SpeechStopped:
     """Speech ended; ``at_ns`` is the capture time just after its last speech frame."""
 
     at_ns: int
@@ -42,11 +45,15 @@ class SpeechEnd:
         return (self.at_ns - self.started_at_ns) / _NS_PER_MS
 
 
-VadEvent = SpeechStart | SpeechEnd
+VadEvent = SpeechStarted | SpeechStopped
+# The names other modules used before the vocabulary was unified (speech_api.events and
+# actors.messages say SpeechStarted / SpeechStopped too).
+SpeechStart = SpeechStarted
+SpeechEnd = SpeechStopped
 
 
 class SpeechSegmenter:
-    """Feed chunks of any size; get :class:`SpeechStart` / :class:`SpeechEnd` events."""
+    """Feed chunks of any size; get :class:`SpeechStarted` / :class:`SpeechStopped` events."""
 
     def __init__(
         self,
@@ -69,8 +76,13 @@ class SpeechSegmenter:
 
     @property
     def in_speech(self) -> bool:
-        """True between a SpeechStart and its SpeechEnd."""
+        """True between a SpeechStarted and its SpeechStopped."""
         return self._confirmed
+
+    @property
+    def hearing(self) -> bool:
+        """True while speech is heard, confirmed or not yet."""
+        return self._candidate or self._run_ns > 0
 
     def reset(self) -> None:
         """Forget any utterance in progress (no event) and the VAD's state."""
@@ -89,7 +101,7 @@ class SpeechSegmenter:
         """End of stream: close an utterance still open."""
         events: list[VadEvent] = []
         if self._confirmed:
-            events.append(SpeechEnd(self._last_speech_end_ns, self._candidate_start_ns))
+            events.append(SpeechStopped(self._last_speech_end_ns, self._candidate_start_ns))
         self._reset_state()
         return events
 
@@ -128,7 +140,7 @@ class SpeechSegmenter:
         self._silence_ns += frame
         if self._silence_ns < self.hangover_ms * _NS_PER_MS:
             return None
-        ended = SpeechEnd(self._last_speech_end_ns, self._candidate_start_ns)
+        ended = SpeechStopped(self._last_speech_end_ns, self._candidate_start_ns)
         was_confirmed = self._confirmed
         self._reset_state()
         return ended if was_confirmed else None
@@ -137,4 +149,46 @@ class SpeechSegmenter:
         if self._confirmed or self._speech_ns < self.min_speech_ms * _NS_PER_MS:
             return None
         self._confirmed = True
-        return SpeechStart(self._candidate_start_ns)
+        return SpeechStarted(self._candidate_start_ns)
+
+
+class Endpointer:
+    """The user's speech as a turn sees it: segments closer than ``endpoint_ms`` are one.
+
+    ``SpeechStarted`` when a segment starts while the user was quiet; ``SpeechStopped``
+    (stamped at the end of the last speech frame) once ``endpoint_ms`` of audio passed
+    after a segment ended with nothing heard since. Time is the audio's own capture
+    clock, so a busy machine shifts nothing. A segment only ends after the segmenter's
+    ``hangover_ms``, so the endpoint is never shorter than that.
+    """
+
+    def __init__(self, segmenter: SpeechSegmenter, endpoint_ms: float) -> None:
+        if endpoint_ms < 0:
+            raise ValueError(f"endpoint_ms must not be negative, got {endpoint_ms}")
+        self.segmenter = segmenter
+        self.endpoint_ns = round(endpoint_ms * _NS_PER_MS)
+        self.speaking = False
+        self._ended: SpeechStopped | None = None  # the last segment's end, not yet final
+
+    def reset(self) -> None:
+        self.segmenter.reset()
+        self.speaking = False
+        self._ended = None
+
+    def feed(self, chunk: AudioChunk) -> list[VadEvent]:
+        out: list[VadEvent] = []
+        for event in self.segmenter.feed(chunk):
+            if isinstance(event, SpeechStopped):
+                self._ended = event
+            elif self._ended is not None:
+                self._ended = None  # a pause inside the turn: the user goes on
+            elif not self.speaking:
+                self.speaking = True
+                out.append(event)
+        ended = self._ended
+        audio_end_ns = chunk.captured_at_ns + round((chunk.duration_ms or 0.0) * _NS_PER_MS)
+        if ended is not None and not self.segmenter.hearing and \
+                audio_end_ns - ended.at_ns >= self.endpoint_ns:
+            self._ended, self.speaking = None, False
+            out.append(ended)
+        return out

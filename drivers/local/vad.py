@@ -16,16 +16,27 @@ from typing import Any, Protocol, runtime_checkable
 import numpy as np
 
 from drivers.local.framing import Reframer
-from drivers.local.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart, VadEvent
+from drivers.local.segmenter import (
+    Endpointer,
+    SpeechEnd,
+    SpeechSegmenter,
+    SpeechStart,
+    SpeechStarted,
+    SpeechStopped,
+    VadEvent,
+)
 from speech_api import AudioChunk
 
 __all__ = [
     "VAD_ENGINES",
+    "Endpointer",
     "FramedVad",
     "SileroVad",
     "SpeechEnd",
     "SpeechSegmenter",
     "SpeechStart",
+    "SpeechStarted",
+    "SpeechStopped",
     "Vad",
     "VadEvent",
     "WebRtcVad",

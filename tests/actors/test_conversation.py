@@ -53,6 +53,16 @@ def tap() -> m.ButtonPressed:
     return m.ButtonPressed(m.Press.TAP)
 
 
+def thinking() -> tuple[Conversation, Clock]:
+    """A tap, speech from 10 to 20 ns, committed: waiting for the answer."""
+    conv, clock = online()
+    conv.handle(tap())
+    conv.handle(m.SpeechStarted(at_ns=10))
+    conv.handle(m.SpeechStopped(at_ns=20))
+    assert now(conv) is State.THINKING
+    return conv, clock
+
+
 def test_starts_offline_until_the_provider_is_ready() -> None:
     conv = Conversation(ConversationSettings())
     assert now(conv) is State.OFFLINE
@@ -76,8 +86,8 @@ def test_tap_opens_the_mic_after_the_earcon() -> None:
 def test_voice_end_commits_and_waits_for_the_answer() -> None:
     conv, _ = online(ConversationSettings(thinking_timeout_s=9))
     conv.handle(tap())
-    conv.handle(m.VoiceStarted(at_ns=5))
-    effects = conv.handle(m.VoiceEnded(at_ns=77))
+    conv.handle(m.SpeechStarted(at_ns=5))
+    effects = conv.handle(m.SpeechStopped(at_ns=77))
     assert now(conv) is State.THINKING
     assert sent(effects, LISTENER) == [m.CloseMic(then=m.CommitTurn(77))]
     assert sent(effects, SESSION) == []
@@ -87,8 +97,8 @@ def test_voice_end_commits_and_waits_for_the_answer() -> None:
 def test_full_turn_returns_to_idle_without_follow_up() -> None:
     conv, _ = online()
     conv.handle(m.WakeDetected("okay_nabu"))
-    conv.handle(m.VoiceStarted())
-    conv.handle(m.VoiceEnded())
+    conv.handle(m.SpeechStarted())
+    conv.handle(m.SpeechStopped())
     conv.handle(m.ReplyAudioStarted("r1"))
     assert now(conv) is State.SPEAKING
     conv.handle(m.ReplyFinished("r1", "completed", had_audio=True))
@@ -101,8 +111,8 @@ def test_full_turn_returns_to_idle_without_follow_up() -> None:
 def test_follow_up_window_reopens_the_mic_quietly_and_times_out_with_done() -> None:
     conv, _ = online(ConversationSettings(follow_up_s=3))
     conv.handle(tap())
-    conv.handle(m.VoiceStarted())
-    conv.handle(m.VoiceEnded())
+    conv.handle(m.SpeechStarted())
+    conv.handle(m.SpeechStopped())
     conv.handle(m.ReplyAudioStarted("r1"))
     effects = conv.handle(m.ReplyPlayed("r1"))
     assert now(conv) is State.LISTENING
@@ -119,8 +129,8 @@ def test_follow_up_window_reopens_the_mic_quietly_and_times_out_with_done() -> N
 def test_push_to_talk_commits_on_release_even_mid_speech() -> None:
     conv, _ = online()
     conv.handle(m.ButtonPressed(m.Press.HOLD_START))
-    conv.handle(m.VoiceStarted())
-    conv.handle(m.VoiceEnded())  # a pause while still holding: no commit
+    conv.handle(m.SpeechStarted())
+    conv.handle(m.SpeechStopped())  # a pause while still holding: no commit
     assert now(conv) is State.LISTENING
     effects = conv.handle(m.ButtonPressed(m.Press.HOLD_END, at_ns=42))
     assert now(conv) is State.THINKING
@@ -146,25 +156,129 @@ def test_nobody_speaking_times_out_back_to_idle() -> None:
 def test_a_stale_deadline_is_ignored() -> None:
     conv, _ = online()
     old = arms(conv.handle(tap()))[0]
-    conv.handle(m.VoiceStarted())  # re-arms with a new token
+    conv.handle(m.SpeechStarted())  # re-arms with a new token
     assert conv.handle(m.Deadline(old.token)) == []
     assert now(conv) is State.LISTENING
 
 
-def test_overlong_utterance_is_committed() -> None:
+def test_overlong_utterance_is_committed_once_the_user_is_quiet() -> None:
     conv, _ = online(ConversationSettings(max_utterance_s=2))
     conv.handle(tap())
-    arm = arms(conv.handle(m.VoiceStarted()))[0]
+    arm = arms(conv.handle(m.SpeechStarted()))[0]
     assert arm.seconds == 2
-    conv.handle(m.Deadline(arm.token))
+    conv.handle(m.SpeechStopped(by=m.PROVIDER))  # quiet, but the hub's endpoint is not due
+    effects = conv.handle(m.Deadline(arm.token))
     assert now(conv) is State.THINKING
+    assert [type(x) for x in sent(effects, LISTENER)] == [m.CloseMic]
+
+
+def test_a_monologue_is_split_into_turns_with_the_mic_left_open() -> None:
+    conv, clock = online(ConversationSettings(max_utterance_s=2))
+    conv.handle(tap())
+    arm = arms(conv.handle(m.SpeechStarted()))[0]
+    for _ in range(3):  # still speaking at every deadline: commit so far, go on listening
+        clock.now += 2_000_000_000
+        effects = conv.handle(m.Deadline(arm.token))
+        assert now(conv) is State.LISTENING
+        [split] = sent(effects, LISTENER)
+        assert isinstance(split, m.SplitTurn) and split.then.speech_end_ns == clock.now
+        [arm] = arms(effects)
+        assert arm.seconds == 2
+    # the answer to an earlier part starts while the user talks on: it is not played
+    effects = conv.handle(m.ReplyAudioStarted("r1"))
+    assert [type(x) for x in sent(effects)] == [m.FlushPlayback]
+    assert now(conv) is State.LISTENING
+    effects = conv.handle(m.SpeechStopped())
+    assert now(conv) is State.THINKING
+    [close] = sent(effects, LISTENER)  # talking that long may be the room: screened
+    assert isinstance(close, m.CloseMic) and isinstance(close.then, m.CommitTurn)
+    assert close.then.screened
+
+
+def test_speech_while_thinking_continues_the_turn() -> None:
+    conv, _ = thinking()
+    assert now(conv) is State.THINKING
+    effects = conv.handle(m.SpeechStarted(at_ns=30))
+    assert now(conv) is State.LISTENING
+    assert [type(x) for x in sent(effects, PLAYBACK)] == [m.FlushPlayback]
+    assert sent(effects, LISTENER) == [m.OpenMic(30, resume=True)]
+    effects = conv.handle(m.SpeechStopped(at_ns=40))  # one commit for the whole turn
+    assert now(conv) is State.THINKING
+    assert sent(effects, LISTENER) == [m.CloseMic(then=m.CommitTurn(40))]
+
+
+def test_with_provider_turns_the_hub_leaves_thinking_to_the_provider() -> None:
+    conv, _ = online(ConversationSettings(server_turns=True))
+    conv.handle(m.SpeechStarted(by=m.PROVIDER))
+    conv.handle(m.SpeechStopped(by=m.PROVIDER))
+    assert now(conv) is State.THINKING
+    assert conv.handle(m.SpeechStarted(at_ns=5)) == []  # the hub's VAD: not its call
+    effects = conv.handle(m.SpeechStarted(at_ns=6, by=m.PROVIDER))
+    assert now(conv) is State.LISTENING
+    assert sent(effects) == []  # no cancel, no flush: the provider does that itself
+
+
+def test_a_level_not_an_edge_barges_in_once_the_speech_is_long_enough() -> None:
+    conv, clock = online(ConversationSettings(barge_in_min_speech_ms=250))
+    conv.handle(tap())
+    conv.handle(m.SpeechStarted())
+    conv.handle(m.SpeechStopped())
+    assert now(conv) is State.THINKING
+    conv.handle(m.SpeechStarted(at_ns=clock.now, by=m.PROVIDER))  # heard, yet no resume
+    clock.now += 100_000_000
+    effects = conv.handle(m.ReplyAudioStarted("r1"))  # 100 ms of speech under way
+    assert now(conv) is State.SPEAKING
+    check = arms(effects)[-1]
+    assert check.seconds == pytest.approx(0.15)
+    clock.now += 150_000_000
+    effects = conv.handle(m.Deadline(check.token))
+    assert now(conv) is State.LISTENING
+    assert [type(x) for x in sent(effects, PLAYBACK)] == [m.FlushPlayback]
+
+
+def test_speech_shorter_than_the_barge_in_minimum_does_not_interrupt() -> None:
+    conv = speaking(ConversationSettings(barge_in_min_speech_ms=250, speaking_timeout_s=60))
+    clock = conv._clock
+    assert isinstance(clock, Clock)
+    effects = conv.handle(m.SpeechStarted(at_ns=clock.now))
+    check = arms(effects)[0]
+    assert now(conv) is State.SPEAKING
+    clock.now += 100_000_000
+    effects = conv.handle(m.SpeechStopped(at_ns=clock.now))
+    assert now(conv) is State.SPEAKING
+    assert arms(effects)[0].seconds == pytest.approx(58.9)  # the answer's own timeout again
+    assert conv.handle(m.Deadline(check.token)) == []  # the check is stale
+
+
+def test_the_follow_up_window_stays_open_while_the_user_speaks() -> None:
+    conv = speaking(ConversationSettings(follow_up_s=3, max_utterance_s=20,
+                                         barge_in_min_speech_ms=5000))
+    clock = conv._clock
+    assert isinstance(clock, Clock)
+    conv.handle(m.SpeechStarted(at_ns=clock.now - 1))  # too short to barge in yet
+    effects = conv.handle(m.ReplyPlayed("r1"))
+    assert now(conv) is State.LISTENING
+    assert arms(effects)[-1].seconds == 20  # not the 3 s window: they are talking
+    assert m.OpenMic(clock.now - 1) in sent(effects, LISTENER)
+
+
+def test_an_unanswered_turn_without_a_trigger_ends_in_idle() -> None:
+    conv = speaking(ConversationSettings(follow_up_s=3))
+    conv.handle(m.ReplyPlayed("r1"))  # follow-up window: the room talks
+    conv.handle(m.SpeechStarted())
+    effects = conv.handle(m.SpeechStopped())
+    [close] = sent(effects, LISTENER)
+    assert isinstance(close, m.CloseMic) and isinstance(close.then, m.CommitTurn)
+    assert close.then.screened
+    conv.handle(m.ReplyFinished("r2", "not_a_request", had_audio=False))
+    assert now(conv) is State.IDLE  # no new follow-up window for the room
 
 
 def test_no_answer_in_time_flushes_and_plays_error() -> None:
     conv, _ = online()
     conv.handle(tap())
-    conv.handle(m.VoiceStarted())
-    arm = arms(conv.handle(m.VoiceEnded()))[0]
+    conv.handle(m.SpeechStarted())
+    arm = arms(conv.handle(m.SpeechStopped()))[0]
     effects = conv.handle(m.Deadline(arm.token))
     assert now(conv) is State.IDLE
     assert any(isinstance(x, m.FlushPlayback) for x in sent(effects, PLAYBACK))
@@ -172,29 +286,34 @@ def test_no_answer_in_time_flushes_and_plays_error() -> None:
 
 
 def speaking(settings: ConversationSettings | None = None) -> Conversation:
-    conv, _ = online(settings)
+    """An answer playing for a second (speech from now on can be a reaction to it)."""
+    conv, clock = online(settings)
     conv.handle(tap())
-    conv.handle(m.VoiceStarted())
-    conv.handle(m.VoiceEnded())
+    conv.handle(m.SpeechStarted(at_ns=clock.now))
+    conv.handle(m.SpeechStopped(at_ns=clock.now))
     conv.handle(m.ReplyAudioStarted("r1"))
     assert now(conv) is State.SPEAKING
+    clock.now += 1_000_000_000
     return conv
 
 
 def test_voice_during_the_answer_barges_in_and_listens_from_the_voice_start() -> None:
     conv = speaking()
-    effects = conv.handle(m.VoiceStarted(at_ns=123))
+    clock = conv._clock
+    assert isinstance(clock, Clock)
+    start = clock.now - 300_000_000
+    effects = conv.handle(m.SpeechStarted(at_ns=start))
     assert now(conv) is State.LISTENING
     assert isinstance(sent(effects, PLAYBACK)[0], m.FlushPlayback)
-    assert m.OpenMic(123) in sent(effects, LISTENER)
+    assert m.OpenMic(start) in sent(effects, LISTENER)
     assert m.PlayEarcon("WAKE") not in sent(effects)
-    effects = conv.handle(m.VoiceEnded(at_ns=999))  # already heard: the end commits
+    effects = conv.handle(m.SpeechStopped(at_ns=999))  # already heard: the end commits
     assert now(conv) is State.THINKING
 
 
 def test_barge_in_disabled_keeps_speaking() -> None:
     conv = speaking(ConversationSettings(barge_in=False))
-    assert conv.handle(m.VoiceStarted()) == []
+    assert conv.handle(m.SpeechStarted()) == []
     assert now(conv) is State.SPEAKING
 
 
@@ -246,12 +365,12 @@ def test_actor_restart_resets_to_idle_with_error_earcon() -> None:
 
 def test_server_turns_keep_the_mic_open_and_follow_the_provider() -> None:
     conv, _ = online(ConversationSettings(server_turns=True))
-    conv.handle(m.ProviderHeardSpeech())
+    conv.handle(m.SpeechStarted(by=m.PROVIDER))
     assert now(conv) is State.LISTENING
-    conv.handle(m.ProviderHeardSilence())
+    conv.handle(m.SpeechStopped(by=m.PROVIDER))
     assert now(conv) is State.THINKING
     conv.handle(m.ReplyAudioStarted("r"))
-    effects = conv.handle(m.ProviderHeardSpeech(at_ns=5))
+    effects = conv.handle(m.SpeechStarted(at_ns=5, by=m.PROVIDER))
     assert now(conv) is State.LISTENING
     assert any(isinstance(x, m.FlushPlayback) for x in sent(effects, PLAYBACK))
     assert m.CloseMic() not in sent(effects, LISTENER)
@@ -271,24 +390,24 @@ def test_bad_settings_are_rejected_with_the_name() -> None:
 
 def test_always_listening_with_local_vad_starts_a_turn_on_speech() -> None:
     conv, _ = online(ConversationSettings(vad_turns=True))
-    effects = conv.handle(m.VoiceStarted(at_ns=55))
+    effects = conv.handle(m.SpeechStarted(at_ns=55))
     assert now(conv) is State.LISTENING
     assert m.OpenMic(55) in sent(effects, LISTENER)
-    conv.handle(m.VoiceEnded(at_ns=99))
+    conv.handle(m.SpeechStopped(at_ns=99))
     assert now(conv) is State.THINKING
 
 
 def test_speech_alone_does_not_start_a_turn_by_default() -> None:
     conv, _ = online()
-    assert conv.handle(m.VoiceStarted()) == []
+    assert conv.handle(m.SpeechStarted()) == []
     assert now(conv) is State.IDLE
 
 
 def test_an_endless_answer_times_out_and_is_stopped() -> None:
     conv, _ = online(ConversationSettings(speaking_timeout_s=60))
     conv.handle(tap())
-    conv.handle(m.VoiceStarted())
-    conv.handle(m.VoiceEnded())
+    conv.handle(m.SpeechStarted())
+    conv.handle(m.SpeechStopped())
     arm = arms(conv.handle(m.ReplyAudioStarted("r1")))[0]
     assert arm.seconds == 60
     effects = conv.handle(m.Deadline(arm.token))
@@ -298,8 +417,8 @@ def test_an_endless_answer_times_out_and_is_stopped() -> None:
 
 def test_every_waiting_state_has_a_deadline() -> None:
     conv, _ = online()
-    for message, state in ((tap(), State.LISTENING), (m.VoiceStarted(), State.LISTENING),
-                           (m.VoiceEnded(), State.THINKING),
+    for message, state in ((tap(), State.LISTENING), (m.SpeechStarted(), State.LISTENING),
+                           (m.SpeechStopped(), State.THINKING),
                            (m.ReplyAudioStarted("r"), State.SPEAKING)):
         effects = conv.handle(message)
         assert now(conv) is state
@@ -347,3 +466,34 @@ def test_double_tap_after_a_pending_spoken_mute_does_not_remute_later() -> None:
     conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))  # muted by hand meanwhile
     conv.handle(m.ButtonPressed(m.Press.DOUBLE_TAP))  # and unmuted
     assert now(conv) is State.IDLE
+
+
+def test_speech_beginning_in_the_answers_first_moment_continues_the_turn() -> None:
+    conv, clock = thinking()
+    conv.handle(m.ReplyAudioStarted("r1"))
+    answer_at = clock.now
+    clock.now += 400_000_000  # its start is confirmed later, when the answer plays
+    effects = conv.handle(m.SpeechStarted(at_ns=answer_at + 150_000_000))
+    assert now(conv) is State.LISTENING
+    assert [type(x) for x in sent(effects, PLAYBACK)] == [m.FlushPlayback]
+    assert sent(effects, LISTENER) == [m.OpenMic(answer_at + 150_000_000, resume=True)]
+
+
+def test_speech_beginning_later_in_the_answer_is_a_barge_in() -> None:
+    conv, clock = thinking()
+    conv.handle(m.ReplyAudioStarted("r1"))
+    answer_at = clock.now
+    clock.now += 600_000_000
+    effects = conv.handle(m.SpeechStarted(at_ns=answer_at + 300_000_000))
+    assert now(conv) is State.LISTENING
+    assert sent(effects, LISTENER) == [m.OpenMic(answer_at + 300_000_000)]
+
+
+def test_speech_going_on_from_the_wake_word_is_the_turn() -> None:
+    conv, clock = online()
+    conv.handle(m.SpeechStarted(at_ns=clock.now))  # "okay nabu, what time is it"
+    effects = conv.handle(m.WakeDetected("okay_nabu"))
+    assert now(conv) is State.LISTENING
+    assert arms(effects)[-1].seconds == ConversationSettings().max_utterance_s
+    effects = conv.handle(m.SpeechStopped(at_ns=clock.now))
+    assert now(conv) is State.THINKING  # committed without a new speech start

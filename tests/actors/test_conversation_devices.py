@@ -10,8 +10,8 @@ from tests.actors.test_conversation import now, online, sent, tap
 def test_gone_while_speaking_ends_the_turn_and_the_provider_is_told() -> None:
     conv, _clock = online(ConversationSettings(follow_up_s=0))
     conv.handle(tap())
-    conv.handle(m.VoiceStarted())
-    conv.handle(m.VoiceEnded())
+    conv.handle(m.SpeechStarted())
+    conv.handle(m.SpeechStopped())
     conv.handle(m.ReplyAudioStarted("r1"))
     assert now(conv) is State.SPEAKING
     effects = conv.handle(m.AudioDevices(False, "waiting for the earpiece (playback x)"))

@@ -11,9 +11,11 @@ import pytest
 from gpiozero import Device
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from runtime.engine_factory import EngineMaker
 from runtime.hub import Hub
+from runtime.status_snapshot import status_snapshot
 from tests.alsa.alsa_harness import AlsaFiles
-from tests.e2e.hubtest import Transitions, at, load, running_hub, speech, write_config
+from tests.e2e.hubtest import Transitions, at, load, running_hub, speech, wait_for, write_config
 from tests.fakes.openai_script import Reply, tone_pcm
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, flite, silence
@@ -46,10 +48,20 @@ def release(pins: MockFactory) -> None:
     pins.pin(PIN).drive_high()
 
 
+TAP_S = 0.08  # how long a finger holds a tap (the gesture itself, not a wait)
+BETWEEN_TAPS_S = 0.05  # the gap inside a double tap (under double_tap_ms)
+
+
 def tap(pins: MockFactory) -> None:
     press(pins)
-    time.sleep(0.08)
+    time.sleep(TAP_S)
     release(pins)
+
+
+def double_tap(pins: MockFactory) -> None:
+    tap(pins)
+    time.sleep(BETWEEN_TAPS_S)
+    tap(pins)
 
 
 def earcons(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -72,8 +84,7 @@ def test_push_to_talk_hold_speak_release(
         at(feed, 0.4)
         press(mock_pins)
         assert hub.wait_for_state("listening", 2), "holding did not start listening"
-        time.sleep(0.05)
-        assert mock_pins.pin(27).state == 1, "the LED is not on while listening"
+        wait_for(lambda: mock_pins.pin(27).state == 1, 2, "the LED on while listening")
         at(feed, 1.0 + spoken_s + 0.2)
         assert hub.state == "listening", "the turn ended while the button was held"
         release(mock_pins)
@@ -102,7 +113,7 @@ def test_tap_starts_a_turn_and_a_tap_interrupts_the_answer(
         tap(mock_pins)
         assert hub.wait_for_state("listening", 2)
         assert hub.wait_for_state("speaking", 10), "the end of speech did not commit"
-        time.sleep(1.0)
+        wait_for(lambda: bool(hub.turns), 5, "the answer's first audio on the device")
         tap(mock_pins)
         assert hub.wait_for_state("idle", 2), "the tap did not interrupt"
         assert fake_openai.wait_until(lambda: "response.cancel" in fake_openai.types("in"), 3)
@@ -124,17 +135,17 @@ def test_double_tap_mutes_and_unmutes(
     hub = Hub(load(write_config(tmp_path, fake_openai, config)))
     with running_hub(hub, alsa_files, pcm) as feed:
         at(feed, 0.2)
-        tap(mock_pins)
-        time.sleep(0.05)
-        tap(mock_pins)
+        double_tap(mock_pins)
         assert hub.wait_for_state("muted", 2)
+        assert status_snapshot(hub)["muted"] is True
+        assert isinstance(hub.parts.engine, EngineMaker)
+        assert hub.parts.engine.context.skill_context.status().muted is True  # status skill
         first_end = 1.0 + (speech("This should not be heard.").duration_ms or 0) / 1000
         at(feed, first_end + 0.9)
         assert hub.state == "muted", "speech while muted started a turn"
-        tap(mock_pins)
-        time.sleep(0.05)
-        tap(mock_pins)
+        double_tap(mock_pins)
         assert hub.wait_for_state("idle", 2)
+        assert status_snapshot(hub)["muted"] is False
         assert hub.wait_for_state("speaking", 10), "no turn after unmuting"
         assert hub.wait_for_state("idle", 10)
     assert fake_openai.types("in").count("input_audio_buffer.commit") == 1

@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from drivers.local.vad import (
+    Endpointer,
     SileroVad,
-    SpeechEnd,
     SpeechSegmenter,
-    SpeechStart,
+    SpeechStarted,
+    SpeechStopped,
     Vad,
     VadEvent,
     WebRtcVad,
@@ -73,7 +74,7 @@ def test_capture_rates_and_chunk_sizes_are_handled(engine: str, rate: int) -> No
     results = []
     for chunk_ms in (20, 7.5, 100):
         events = _events(SpeechSegmenter(create_vad(engine, sample_rate=rate)), audio, chunk_ms)
-        assert [type(e) for e in events] == [SpeechStart, SpeechEnd]
+        assert [type(e) for e in events] == [SpeechStarted, SpeechStopped]
         results.append([e.at_ns for e in events])
         start_s = events[0].at_ns / 1e9
         assert 0.7 <= start_s <= 1.2, start_s
@@ -130,10 +131,28 @@ def test_segmenter_rules() -> None:
     # a short burst that never reaches min_speech_ms is dropped without events
     assert _scripted("00111000000000", **rules) == []
     # a gap shorter than the hangover does not end the utterance; stamps are frame times
-    assert _scripted("0011110011110000000", **rules) == [("SpeechStart", 2), ("SpeechEnd", 12)]
+    assert _scripted("0011110011110000000", **rules) == [("SpeechStarted", 2),
+                                                         ("SpeechStopped", 12)]
     # end of stream closes an open utterance
-    assert _scripted("000111111", **rules) == [("SpeechStart", 3), ("SpeechEnd", 9)]
-    assert SpeechEnd(2_000_000_000, 500_000_000).duration_ms == 1500
+    assert _scripted("000111111", **rules) == [("SpeechStarted", 3), ("SpeechStopped", 9)]
+    assert SpeechStopped(2_000_000_000, 500_000_000).duration_ms == 1500
+
+
+def test_the_endpointer_joins_segments_closer_than_the_endpoint() -> None:
+    rules = {"start_ms": 30, "hangover_ms": 50, "min_speech_ms": 60}
+    # two segments 150 ms apart (a pause inside a sentence), then 300 ms of silence
+    script = "00" + "1" * 9 + "0" * 15 + "1" * 9 + "0" * 30
+    endpointer = Endpointer(SpeechSegmenter(ScriptedVad(script), **rules), endpoint_ms=200)
+    events = [(type(e).__name__, e.at_ns // 10_000_000)
+              for chunk in silence(len(script) * 10).split(10) for e in endpointer.feed(chunk)]
+    # one start, one stop stamped at the end of the last speech (frame 35), 200 ms later
+    assert events == [("SpeechStarted", 2), ("SpeechStopped", 35)]
+    assert not endpointer.speaking
+    short = Endpointer(SpeechSegmenter(ScriptedVad(script), **rules), endpoint_ms=100)
+    events = [(type(e).__name__, e.at_ns // 10_000_000)
+              for chunk in silence(len(script) * 10).split(10) for e in short.feed(chunk)]
+    assert events == [("SpeechStarted", 2), ("SpeechStopped", 11),
+                      ("SpeechStarted", 26), ("SpeechStopped", 35)]
 
 
 def test_bad_settings_are_refused() -> None:
@@ -153,5 +172,5 @@ def test_eight_khz_speech_is_found_by_both(vad_stream: SegmentedStream) -> None:
     audio = at_rate(vad_stream.audio, 8000)
     for engine in ("webrtc", "silero"):
         events = _events(SpeechSegmenter(create_vad(engine, sample_rate=8000)), audio, 20)
-        starts = [e for e in events if isinstance(e, SpeechStart)]
+        starts = [e for e in events if isinstance(e, SpeechStarted)]
         assert len(starts) == len(vad_stream.truth), engine

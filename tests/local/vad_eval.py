@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drivers.local.vad import SpeechEnd, SpeechSegmenter, SpeechStart, create_vad
+from drivers.local.vad import SpeechSegmenter, SpeechStarted, SpeechStopped, create_vad
 from speech_api import AudioChunk
 from tests.local.speech import SegmentedStream, add_noise
 
@@ -52,8 +52,8 @@ def score_vad(engine: str, stream: SegmentedStream, kind: str, snr_db: float | N
     hits = [truth[min(len(truth) - 1, at // 1_000_000 + int(vad.frame_ms) // 2)] == speech
             for at, speech in decisions]
     found = [(s.at_ns / 1e9, e.at_ns / 1e9) for s, e in
-             zip([e for e in events if isinstance(e, SpeechStart)],
-                 [e for e in events if isinstance(e, SpeechEnd)], strict=False)]
+             zip([e for e in events if isinstance(e, SpeechStarted)],
+                 [e for e in events if isinstance(e, SpeechStopped)], strict=False)]
     starts, ends = [], []
     for true_start, true_end in stream.truth:
         overlapping = [f for f in found if f[0] < true_end and f[1] > true_start]
