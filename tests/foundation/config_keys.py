@@ -95,28 +95,39 @@ class _Resolver:
         parts.append(node.id)
         return parts[::-1]
 
-    def resolve(self, node: ast.AST, aliases: dict[str, Path_]) -> Path_ | None:
+    def resolve_all(self, node: ast.AST, aliases: dict[str, list[Path_]]) -> list[Path_]:
+        """Every config path an attribute chain can name (a parameter typed as a union of
+        sections names each of them)."""
         parts = self.chain(node)
         if parts is None:
-            return None
+            return []
         if parts[0] in aliases:
-            path = (*aliases[parts[0]], *parts[1:])
-            return path if path in self.valid else None
+            paths = [(*base, *parts[1:]) for base in aliases[parts[0]]]
+            return [path for path in paths if path in self.valid]
         # from a config object: the part before the path names it (config, self._config, cfg)
         for start in range(1, len(parts)):
             path = tuple(parts[start:])
             if path in self.valid and re.search(r"config|cfg", parts[start - 1], re.I):
-                return path
-        return None
+                return [path]
+        return []
 
-    def aliases_of(self, func: ast.AST, outer: dict[str, Path_]) -> dict[str, Path_]:
+    def resolve(self, node: ast.AST, aliases: dict[str, list[Path_]]) -> Path_ | None:
+        found = self.resolve_all(node, aliases)
+        return found[0] if len(found) == 1 else None
+
+    def aliases_of(self, func: ast.AST, outer: dict[str, list[Path_]],
+                   unions: dict[str, set[str]] | None = None) -> dict[str, list[Path_]]:
         aliases = dict(outer)
+        unions = unions or {}
         if isinstance(func, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for arg in [*func.args.args, *func.args.kwonlyargs, *func.args.posonlyargs]:
                 if arg.annotation is not None:
                     names = set(re.findall(r"\w+", ast.unparse(arg.annotation)))
-                    for name in names & self.sections.keys():
-                        aliases[arg.arg] = self.sections[name]
+                    for alias in names & unions.keys():
+                        names |= unions[alias]
+                    paths = [self.sections[name] for name in sorted(names & self.sections.keys())]
+                    if paths:
+                        aliases[arg.arg] = paths
         for node in ast.walk(func):
             if isinstance(node, ast.Assign) and len(node.targets) == 1:
                 target, value = node.targets[0], node.value
@@ -126,8 +137,20 @@ class _Resolver:
                 for name, expr in pairs:
                     path = self.resolve(expr, aliases)
                     if isinstance(name, ast.Name) and path in self.section_paths:
-                        aliases[name.id] = path
+                        aliases[name.id] = [path]
         return aliases
+
+    def type_unions(self, tree: ast.Module) -> dict[str, set[str]]:
+        """Module-level aliases of section unions (``Stage = SttConfig | TtsConfig``)."""
+        unions: dict[str, set[str]] = {}
+        for node in tree.body:
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name)
+                    and isinstance(node.value, ast.BinOp)):
+                names = set(re.findall(r"\w+", ast.unparse(node.value))) & self.sections.keys()
+                if names:
+                    unions[node.targets[0].id] = names
+        return unions
 
 
 def _functions(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
@@ -148,16 +171,18 @@ def key_reads(root: Path = ROOT) -> dict[str, list[str]]:
             if rel in SCHEMA_FILES:
                 continue
             tree = ast.parse(path.read_text(), filename=rel)
-            module_aliases = resolver.aliases_of(tree, {})
+            unions = resolver.type_unions(tree)
+            module_aliases = resolver.aliases_of(tree, {}, unions)
             seen: set[tuple[str, int]] = set()
             for _name, func in _functions(tree):
-                aliases = resolver.aliases_of(func, module_aliases)
+                aliases = resolver.aliases_of(func, module_aliases, unions)
                 for node in ast.walk(func):
                     if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
-                        found = resolver.resolve(node, aliases)
-                        if found in keys and (".".join(found), node.lineno) not in seen:
-                            seen.add((".".join(found), node.lineno))
-                            reads[".".join(found)].append(f"{rel}:{node.lineno}")
+                        for found in resolver.resolve_all(node, aliases):
+                            dotted = ".".join(found)
+                            if found in keys and (dotted, node.lineno) not in seen:
+                                seen.add((dotted, node.lineno))
+                                reads[dotted].append(f"{rel}:{node.lineno}")
     return reads
 
 
