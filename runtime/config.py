@@ -161,6 +161,8 @@ class ChainedConfig:
 
 @dataclass(frozen=True, slots=True)
 class TranscribeConfig:
+    provider: Literal["openai", "local"] = setting(
+        "openai", help="local: offline dictation with local.stt, no key needed")
     model: str = "gpt-4o-transcribe"
     language: str | None = "en"
     output_file: Path | None = None
@@ -192,7 +194,6 @@ class LocalConfig:
 @dataclass(frozen=True, slots=True)
 class FallbackConfig:
     enabled: bool = True
-    retry_online_s: float = setting(30.0, min=1.0, max=3600.0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from actors.capture import CaptureDevice
 from actors.controller import ButtonCallback, ButtonFactory, Closeable
@@ -18,12 +18,12 @@ from actors.conversation import ConversationSettings
 from actors.engine import ConversationEngine
 from actors.listener import Segmenter, WakeWord
 from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
+from drivers.local.skills import SkillContext
 from drivers.volume import VolumeControl
 from runtime.config import HubConfig
+from runtime.engine_factory import EngineContext
+from runtime.engine_factory import engine_maker as make_engines
 from speech_api import AudioChunk
-
-if TYPE_CHECKING:
-    from drivers.local.skills import SkillContext
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         capture=lambda: alsa_capture(config),
         playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle,
                                                            controls.volume),
-        engine=engine_factory(config, earcon, controls.skill_context()),
+        engine=engine_maker(config, earcon, controls.skill_context()),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -199,17 +199,14 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 # --- provider -----------------------------------------------------------------------
 
 
-def engine_factory(config: HubConfig, earcon: EarconRenderer | None = None,
-                   skill_context: SkillContext | None = None) -> Callable[[], ConversationEngine]:
-    """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
-    from drivers.local.skills import SkillContext
-    from runtime.engine_factory import EngineContext
-    from runtime.engine_factory import engine_factory as for_mode
-
+def engine_maker(config: HubConfig, earcon: EarconRenderer | None = None,
+                 skill_context: SkillContext | None = None) -> Callable[[], ConversationEngine]:
+    """Every mode's engine (with offline fallback and tools): runtime/engine_factory.py."""
     context = EngineContext(skill_context=skill_context or SkillContext(),
-                            render_earcon=earcon or (lambda _kind: None))
+                            render_earcon=earcon or (lambda _kind: None),
+                            make_segmenter=lambda: segmenter(config))
     try:
-        return for_mode(config, context)
+        return make_engines(config, context)
     except ValueError as exc:  # an unusable local engine setting: say which
         raise UnsupportedModeError(str(exc)) from None
 

@@ -2,7 +2,8 @@
 
 :func:`status_snapshot` adds the provider link (reachable or not, since when,
 last error), error counts and the engine's mode to the hub's own snapshot (state,
-devices, last turn latencies). :func:`serve_status` starts the owner-only
+devices, last turn latencies); ``online`` is True only while the provider link is
+ONLINE (False in local mode, where no provider is used). :func:`serve_status` starts the owner-only
 :class:`runtime.status.StatusServer` for a hub, or logs why it cannot.
 """
 
@@ -26,32 +27,30 @@ def status_snapshot(hub: Hub) -> dict[str, Any]:
     snapshot = hub.snapshot()
     snapshot["since_s"] = round(time.monotonic() - hub.state_since, 1)
     link = hub.parts.engine.context.link if isinstance(hub.parts.engine, EngineMaker) else None
-    if hub.config.mode == "local" or link is None:
-        snapshot["online"] = None
-        snapshot["provider"] = {"used": False, "answers": "offline skills (local mode)"}
+    config = hub.config
+    local_only = config.mode == "local" or (
+        config.mode == "transcribe" and config.transcribe.provider == "local")
+    if local_only or link is None:
+        snapshot["online"] = False  # no provider is used: nothing is online
+        snapshot["provider"] = {"used": False, "answers": "local transcriber (offline)"
+                                if config.mode == "transcribe" else "offline skills (local mode)"}
         snapshot["errors"] = {"provider": 0}
         return snapshot
     state = link.snapshot()
     snapshot["online"] = state["online"]
     snapshot["provider"] = {
         "used": True,
-        "base_url": hub.config.openai.base_url,
+        "base_url": config.openai.base_url,
         "reachable": state["online"],
+        "link": state["state"],
         "since": _wall(state["since"]),
         "last_error": state["last_error"],
-        "answers": _answers(state["online"], hub.config.fallback.enabled),
+        "retry_in_s": state["retry_in_s"],
+        "answers": link.answers(),
         "offline_turns": state["offline_turns"],
     }
     snapshot["errors"] = {"provider": state["errors"]}
     return snapshot
-
-
-def _answers(online: bool | None, fallback: bool) -> str:
-    if online:
-        return "online"
-    if online is None:
-        return "connecting"
-    return "offline skills (fallback)" if fallback else "nobody (provider unreachable)"
 
 
 def _wall(epoch_s: float) -> str:

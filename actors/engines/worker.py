@@ -92,14 +92,14 @@ class WorkerEngine(Generic[JobT]):
     def handle(self, job: JobT) -> None:
         raise NotImplementedError
 
-    def stop_worker(self) -> None:
+    def stop_worker(self, timeout_s: float = JOIN_TIMEOUT_S) -> None:
+        """Stop after the jobs already queued; wait at most ``timeout_s`` for that."""
         self._jobs.put(None)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT_S)
+            thread.join(timeout_s)
             if thread.is_alive():
-                log.error("%s thread did not stop within %.0f s", self.thread_name,
-                          JOIN_TIMEOUT_S)
+                log.error("%s thread did not stop within %.0f s", self.thread_name, timeout_s)
 
     def hear(self, stt: TurnTranscriber, chunks: tuple[AudioChunk, ...], item_id: str) -> str:
         """The turn's transcript (blocking); partial transcripts are emitted as they come."""

@@ -9,7 +9,7 @@ from pathlib import Path
 from actors.engine import ConversationEngine
 from actors.engines.delegating import TappedEngine
 from actors.playback import OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
-from runtime.engine_factory import EngineContext, engine_factory
+from runtime.engine_factory import EngineContext, engine_maker
 from runtime.hub import Hub
 from runtime.hub_parts import build_parts
 from speech_api import events as ev
@@ -52,7 +52,7 @@ class ModeHub:
         self.events = Events()
         self.written = FirstWritten()
         parts = build_parts(self.config, open_led=False)
-        make = engine_factory(self.config, self.context)
+        make = engine_maker(self.config, self.context)
 
         def tapped() -> ConversationEngine:
             return TappedEngine(make(), self.events)
