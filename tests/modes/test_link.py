@@ -1,0 +1,131 @@
+"""The provider link state machine: its retry schedule, its log, and a real storm server."""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from pathlib import Path
+
+import pytest
+
+from actors.engines.link import LinkPolicy, LinkState, ProviderLink
+from runtime.cli import build_parser
+from runtime.engine_factory import EngineContext
+from tests.alsa.alsa_harness import AlsaFiles
+from tests.e2e.hubtest import running_hub, write_config
+from tests.fakes.openai_server import FakeOpenAIServer
+from tests.local.speech import concat, flite, silence
+from tests.modes.hubmodes import ALWAYS_LISTENING, ModeHub
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def attempts_in(link: ProviderLink, clock: FakeClock, seconds: float,
+                session_s: float) -> list[float]:
+    """Drive the link as its runner does against a server whose every session opens,
+    is ready, and fails after ``session_s``: the attempt times within ``seconds``."""
+    times = []
+    while clock.now < seconds:
+        times.append(clock.now)
+        link.attempt()
+        link.ready()
+        clock.now += session_s
+        link.failed("closed by the server")
+        clock.now += link.retry_in()
+    return times
+
+
+@pytest.mark.parametrize("session_s", [0.0, 0.5, 3.0])
+def test_sessions_that_die_young_are_retried_on_a_growing_capped_backoff(
+        session_s: float) -> None:
+    for seed in range(20):
+        clock = FakeClock()
+        link = ProviderLink(clock=clock, rng=random.Random(seed))
+        times = attempts_in(link, clock, 60.0, session_s)
+        assert len(times) <= 12, times
+        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        assert gaps[-1] - session_s > 4 * (gaps[0] - session_s), gaps  # the waits grew
+        assert max(gaps) <= LinkPolicy().max_s * (1 + LinkPolicy().jitter) + session_s
+
+
+def test_a_healthy_session_resets_the_backoff_and_a_rejection_waits_minutes() -> None:
+    clock = FakeClock()
+    link = ProviderLink(clock=clock, rng=random.Random(1))
+    for _ in range(5):
+        link.failed("refused")
+    assert link.retry_in() > 10
+    link.ready()
+    clock.now += LinkPolicy().stable_s  # up long enough to count as healthy
+    link.failed("dropped")
+    assert link.retry_in() <= LinkPolicy().initial_s * (1 + LinkPolicy().jitter)
+    link.failed("invalid_api_key", fatal=True)
+    assert link.state is LinkState.REJECTED
+    assert link.retry_in() == pytest.approx(LinkPolicy().rejected_retry_s)
+    assert not link.may_try()
+    clock.now += LinkPolicy().rejected_retry_s
+    assert link.may_try()
+
+
+def test_one_log_line_per_state_change(caplog: pytest.LogCaptureFixture) -> None:
+    clock = FakeClock()
+    link = ProviderLink(clock=clock, rng=random.Random(2), name="realtime")
+    with caplog.at_level(logging.DEBUG, logger="actors.engines.link"):
+        for _ in range(6):
+            link.attempt()
+            link.failed("refused")  # the same state: DEBUG only
+        link.ready()
+        link.failed("dropped")
+        link.failed("invalid_api_key", fatal=True)
+        link.failed("invalid_api_key", fatal=True)
+    loud = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert list(link.changes) == [LinkState.CONNECTING, LinkState.RETRYING, LinkState.ONLINE,
+                                  LinkState.RETRYING, LinkState.REJECTED]
+    assert len(loud) == len(link.changes) - 1, [r.getMessage() for r in loud]
+    assert "rejected (invalid_api_key)" in loud[-1].getMessage()
+
+
+def test_a_server_closing_after_session_update_is_not_stormed_and_the_user_is_answered(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    fake_openai.script.close_after_session_update = True
+    context = EngineContext()
+    run = ModeHub(tmp_path, fake_openai, "fallback: {enabled: true}", context)
+    pcm = concat(silence(1500), flite("what time is it"), silence(6000)).data
+    started = time.monotonic()
+    with caplog.at_level(logging.INFO), running_hub(run.hub, alsa_files, pcm):
+        run.wait_answers(1, 30)  # answered locally although the provider never gets ready
+        elapsed = time.monotonic() - started
+        connections = fake_openai.realtime_connections
+        snapshot = context.link.snapshot()
+    assert run.heard()[0] == "what time is it"
+    # the schedule allows at most 1 + log2(elapsed) attempts (1 s doubling, -20 % jitter)
+    bound = 2
+    while sum(0.8 * 2 ** i for i in range(bound - 1)) < elapsed:
+        bound += 1
+    assert 2 <= connections <= bound, (connections, elapsed)
+    assert snapshot["online"] is False and snapshot["state"] == "retrying"
+    lines = [r.getMessage() for r in caplog.records if r.name == "actors.engines.link"]
+    assert len(lines) == 1, lines  # CONNECTING -> RETRYING, once; retries are quiet
+    assert "closing right after session.update" in lines[0]
+
+
+def test_run_until_idle_exits_against_the_storm_server(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    fake_openai.script.close_after_session_update = True
+    path = write_config(tmp_path, fake_openai, ALWAYS_LISTENING + "fallback: {enabled: true}")
+    question = tmp_path / "question.wav"
+    question.write_bytes(concat(silence(1500), flite("what time is it"),
+                                silence(1500)).to_wav())
+    args = build_parser().parse_args(
+        ["run", "--config", str(path), "--input", str(question), "--until-idle"])
+    assert args.handler(args) == 0
+    assert 2 <= fake_openai.realtime_connections <= 6
