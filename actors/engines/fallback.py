@@ -90,7 +90,9 @@ class FallbackEngine:
     def send_audio(self, chunk: AudioChunk) -> None:
         self.turn.add(chunk)
         with self._lock:
-            if self._route_online is None:
+            # the conversation ends turns: decided per turn; the provider's VAD ends them
+            # (no end_turn comes while online): decided per chunk
+            if self._route_online is None or self.make_detector is not None:
                 self._route_online = self._link_usable()
             online = self._route_online
         if online:

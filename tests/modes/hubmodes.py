@@ -11,7 +11,7 @@ from actors.engines.delegating import TappedEngine
 from actors.playback import OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
 from runtime.engine_factory import EngineContext, engine_maker
 from runtime.hub import Hub
-from runtime.hub_parts import build_parts
+from runtime.hub_parts import build_parts, segmenter
 from speech_api import events as ev
 from tests.e2e.hubtest import load, write_config
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -49,6 +49,8 @@ class ModeHub:
                  context: EngineContext | None = None) -> None:
         self.config = load(write_config(tmp_path, server, ALWAYS_LISTENING + extra))
         self.context = context or EngineContext()
+        if self.context.make_segmenter is None:  # as the hub gives it (hub_parts.engine_maker)
+            self.context.make_segmenter = lambda: segmenter(self.config)
         self.events = Events()
         self.written = FirstWritten()
         parts = build_parts(self.config, open_led=False)
