@@ -91,6 +91,7 @@ class ProviderLink:
         self._clock = clock
         self._wall = wall
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._backoff = Backoff(self.policy.initial_s, self.policy.max_s, self.policy.factor,
                                 self.policy.jitter, rng=rng)
         self._state = LinkState.CONNECTING
@@ -114,6 +115,11 @@ class ProviderLink:
     @property
     def online(self) -> bool:
         return self.state is LinkState.ONLINE
+
+    def wait_for(self, state: LinkState, timeout: float) -> bool:
+        """Block until the link is in ``state`` (at most ``timeout`` seconds)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self._state is state, timeout)
 
     def retry_in(self) -> float:
         """Seconds until the next attempt is due (0: now)."""
@@ -200,6 +206,7 @@ class ProviderLink:
         self._state = state
         self._since = self._wall()
         self.changes.append(state)
+        self._changed.notify_all()
         meanwhile = f"meanwhile: {self.fallback}" if self.fallback else \
             "nothing answers meanwhile"
         delay = max(0.0, self._retry_at - self._clock())

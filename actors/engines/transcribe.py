@@ -22,7 +22,7 @@ from actors.engines.speaker import ReplyFactory
 from actors.engines.transcribers import LiveTranscriber, TurnTranscriber
 from actors.engines.worker import WorkerEngine
 from speech_api import AudioChunk, SpeechAPIError
-from speech_api.events import InputTranscript, ProviderError, SessionReady
+from speech_api.events import InputTranscript, SessionReady
 
 log = logging.getLogger(__name__)
 
@@ -167,11 +167,10 @@ class TranscribeEngine(WorkerEngine[_Job]):
         if not self._said_cannot:
             self._said_cannot = True
             reason = link.snapshot()["last_error"] if link is not None else None
-            log.error("cannot transcribe: the provider is not online (%s) and no local "
-                      "transcriber is installed (local.stt); this turn and others like it "
-                      "are not transcribed", reason or "connecting")
-        self.emit(ProviderError(message="cannot transcribe: the provider is not online",
-                                fatal=False))
+            log.error("cannot transcribe: the provider is not online (%s) and there is no "
+                      "local transcriber (fallback.enabled is false, or transcribe.provider: "
+                      "local); turns are not transcribed until the provider is back",
+                      reason or "connecting")
         return None
 
     def hear(self, stt: TurnTranscriber, chunks: tuple[AudioChunk, ...], item_id: str) -> str:
