@@ -136,6 +136,9 @@ class TranscribeEngine(WorkerEngine[_Job]):
 
     def close(self) -> None:
         """Finish the turns already spoken (up to ``drain_timeout_s``), then stop."""
+        backlog = self.backlog()
+        if backlog:
+            log.info("transcribing the %d turn(s) still queued before stopping", backlog)
         self.stop_worker(self.drain_timeout_s)
         if self.live is not None:
             self.live.close()

@@ -82,6 +82,10 @@ class WorkerEngine(Generic[JobT]):
     def submit(self, job: JobT) -> None:
         self._jobs.put(job)
 
+    def backlog(self) -> int:
+        """Jobs queued and not yet started."""
+        return self._jobs.qsize()
+
     def run_worker(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from runtime.cli import build_parser
 from actors.engines.link import LinkState
+from runtime.cli import build_parser
 from runtime.engine_factory import EngineContext, EngineMaker
 from runtime.hub import Hub, HubControl
 from runtime.status import query_status
