@@ -124,12 +124,16 @@ class EngineMaker:
     """Makes a fresh engine per (re)started Session actor; ``context.link`` feeds the status."""
 
     def __init__(self, config: HubConfig, context: EngineContext,
-                 local: LocalParts | None) -> None:
+                 local: LocalParts | None,
+                 dictation: BlockingSpeechToTextClient | None = None) -> None:
         self.config = config
         self.context = context
         self.local = local
+        self.dictation = dictation
 
     def __call__(self) -> ConversationEngine:
+        if self.config.mode == "transcribe":
+            return _transcribe_engine(self.config, self.context.link, self.dictation)
         return build_engine(self.config, self.context, self.local)
 
 
@@ -138,12 +142,23 @@ def engine_maker(config: HubConfig, context: EngineContext | None = None) -> Eng
     so a bad one fails at start-up; local mode also loads them now)."""
     ctx = context or EngineContext()
     configure_link(config, ctx.link)
-    local: LocalParts | None = None
-    if config.mode != "transcribe":
-        with SkillRegistry() as probe:
-            # online modes keep the offline recogniser as an unloaded standby (~100 MB)
-            local = load_local_parts(config, probe.jsgf(), standby=config.mode != "local")
+    if config.mode == "transcribe":
+        return EngineMaker(config, ctx, None, dictation_stt(config))
+    with SkillRegistry() as probe:
+        # online modes keep the offline recogniser as an unloaded standby (~100 MB)
+        local = load_local_parts(config, probe.jsgf(), standby=config.mode != "local")
     return EngineMaker(config, ctx, local)
+
+
+def dictation_stt(config: HubConfig) -> BlockingSpeechToTextClient | None:
+    """The local recogniser of transcribe mode, free-form (no command grammar): loaded now
+    for offline dictation (so the first words are heard), a standby as the fallback."""
+    if not _transcribe_falls_back(config):
+        return None
+    from drivers.local.lazy_stt import LazySpeechToText
+
+    make_stt = local_stt_maker(config, None)
+    return make_stt() if config.transcribe.provider == "local" else LazySpeechToText(make_stt)
 
 
 def configure_link(config: HubConfig, link: ProviderLink) -> None:
@@ -161,7 +176,7 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     """One engine for ``config.mode``; it owns (and closes) its skills and timers."""
     ctx = context or EngineContext()
     if config.mode == "transcribe":
-        return _transcribe_engine(config, ctx.link)
+        return _transcribe_engine(config, ctx.link, dictation_stt(config))
     skills = SkillRegistry(ctx.skill_context)
     parts = local or load_local_parts(config, skills.jsgf(), standby=config.mode != "local")
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
@@ -191,17 +206,12 @@ def _transcribe_falls_back(config: HubConfig) -> bool:
     return config.transcribe.provider == "local" or config.fallback.enabled
 
 
-def _transcribe_engine(config: HubConfig, link: ProviderLink) -> ConversationEngine:
+def _transcribe_engine(config: HubConfig, link: ProviderLink,
+                       stt: BlockingSpeechToTextClient | None) -> ConversationEngine:
     t = config.transcribe
     outputs = TranscriptOutputs(output_file=t.output_file, print_transcripts=t.print_transcripts,
                                 hook=t.hook, log_conversation=config.logging.conversation)
-    local: TurnTranscriber | None = None
-    if _transcribe_falls_back(config):
-        from drivers.local.lazy_stt import LazySpeechToText
-
-        make_stt = local_stt_maker(config, None)  # dictation: free-form, no command grammar
-        stt = make_stt() if t.provider == "local" else LazySpeechToText(make_stt)
-        local = ClipTranscriber(stt, language=None)
+    local: TurnTranscriber | None = None if stt is None else ClipTranscriber(stt, language=None)
     if t.provider == "local":
         return TranscribeEngine(outputs, local=local)
     from runtime import online_engines
