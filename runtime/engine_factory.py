@@ -144,9 +144,12 @@ def engine_maker(config: HubConfig, context: EngineContext | None = None) -> Eng
     configure_link(config, ctx.link)
     if config.mode == "transcribe":
         return EngineMaker(config, ctx, None, dictation_stt(config))
+    # online modes keep the offline recogniser as an unloaded standby (~100 MB), unless
+    # chained mode hears every turn with it (chained.stt.provider: local)
+    standby = config.mode != "local" and not (
+        config.mode == "chained" and config.chained.stt.provider == "local")
     with SkillRegistry() as probe:
-        # online modes keep the offline recogniser as an unloaded standby (~100 MB)
-        local = load_local_parts(config, probe.jsgf(), standby=config.mode != "local")
+        local = load_local_parts(config, probe.jsgf(), standby=standby)
     return EngineMaker(config, ctx, local)
 
 

@@ -130,3 +130,31 @@ def test_run_until_idle_exits_against_the_storm_server(
         ["run", "--config", str(path), "--input", str(question), "--until-idle"])
     assert args.handler(args) == 0
     assert 2 <= fake_openai.realtime_connections <= 6
+
+
+def test_chained_local_stt_uses_the_local_settings_and_the_one_loaded_decoder(
+    tmp_path: Path, fake_openai: FakeOpenAIServer,
+) -> None:
+    from actors.engines.chained import ChainedEngine
+    from actors.engines.fallback import FallbackEngine
+    from actors.engines.transcribers import ClipTranscriber
+    from runtime.engine_factory import EngineMaker, WithSkills, engine_maker
+    from tests.e2e.hubtest import load
+
+    config = load(write_config(tmp_path, fake_openai, """
+mode: chained
+chained: {stt: {provider: local}}
+local: {stt: {grammar: false}}
+fallback: {enabled: true}
+"""))
+    maker = engine_maker(config)
+    assert isinstance(maker, EngineMaker) and maker.local is not None
+    engine = maker()
+    try:
+        assert isinstance(engine, WithSkills) and isinstance(engine.inner, FallbackEngine)
+        chained = engine.inner.online
+        assert isinstance(chained, ChainedEngine) and isinstance(chained.stt, ClipTranscriber)
+        assert chained.stt.client is maker.local.stt is engine.inner.local.stt  # one decoder
+        assert getattr(maker.local.stt, "mode", None) == "free"  # local.stt.grammar: false
+    finally:
+        engine.close()
