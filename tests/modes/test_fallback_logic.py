@@ -106,10 +106,10 @@ def test_a_failed_per_request_turn_is_answered_locally_and_its_late_end_dropped(
                 fallback.send_audio(chunk)
             fallback.end_turn()
             link.failed("HTTP 500")
+            assert not link.may_try()  # the backoff: the next turn stays local for ~1 s
             online.emit(ev.ProviderError(message="HTTP 500", fatal=False))
             online.emit(ev.ResponseDone(response_id="chained-1", status="failed"))
             events.wait(events.done(), 30, "the rescued answer")
-            assert not link.may_try()  # the backoff: the next turn stays local
         finally:
             fallback.close()
     dones = events.of(ev.ResponseDone)
