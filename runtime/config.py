@@ -235,6 +235,8 @@ class HubConfig:
     def needs_openai(self) -> bool:
         """Whether this mode talks to an OpenAI-compatible provider at all."""
         # chained mode always has an OpenAI-compatible LLM endpoint
+        if self.mode == "transcribe":
+            return self.transcribe.provider == "openai"
         return self.mode != "local"
 
 
@@ -379,8 +381,11 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
             )
     has_key = config.openai.api_key_file is not None or bool(os.environ.get(API_KEY_ENV))
     if config.needs_openai and not has_key:
+        meanwhile = ("nothing answers" if not config.fallback.enabled
+                     else "the hub transcribes locally" if config.mode == "transcribe"
+                     else "the hub answers offline")
         warnings.append(
             f"{name}: mode '{config.mode}' needs an OpenAI API key: set {API_KEY_ENV} or "
-            "openai.api_key_file (until then the hub answers offline)"
+            f"openai.api_key_file (until then {meanwhile})"
         )
     return warnings
