@@ -11,13 +11,12 @@ from pathlib import Path
 import pytest
 
 from actors.engines.link import LinkPolicy, LinkState, ProviderLink
-from runtime.cli import build_parser
 from runtime.engine_factory import EngineContext
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import running_hub, write_config
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, flite, silence
-from tests.modes.hubmodes import ALWAYS_LISTENING, ModeHub
+from tests.modes.hubmodes import ALWAYS_LISTENING, ModeHub, run_until_idle
 
 
 class FakeClock:
@@ -123,12 +122,7 @@ def test_run_until_idle_exits_against_the_storm_server(
 ) -> None:
     fake_openai.script.close_after_session_update = True
     path = write_config(tmp_path, fake_openai, ALWAYS_LISTENING + "fallback: {enabled: true}")
-    question = tmp_path / "question.wav"
-    question.write_bytes(concat(silence(1500), flite("what time is it"),
-                                silence(1500)).to_wav())
-    args = build_parser().parse_args(
-        ["run", "--config", str(path), "--input", str(question), "--until-idle"])
-    assert args.handler(args) == 0
+    assert run_until_idle(path, tmp_path / "question.wav", flite("what time is it")) == 0
     assert 2 <= fake_openai.realtime_connections <= 6
 
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from actors.engines.link import LinkState
-from runtime.cli import build_parser
 from runtime.engine_factory import EngineContext, EngineMaker
 from runtime.hub import Hub, HubControl
 from runtime.status import query_status
@@ -21,7 +20,7 @@ from tests.alsa.alsa_harness import AlsaFiles, FifoFeeder
 from tests.e2e.hubtest import RATE, load, running_hub, write_config
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, flite, silence
-from tests.modes.hubmodes import ALWAYS_LISTENING, ModeHub
+from tests.modes.hubmodes import ALWAYS_LISTENING, ModeHub, run_until_idle
 
 OFFLINE_TIME = re.compile(
     r"I'm offline, I can still tell the time and set timers\. It's \d{1,2}(:\d\d| o'clock) [AP]M\.")
@@ -115,12 +114,7 @@ mode: transcribe
 fallback: {{enabled: true}}
 transcribe: {{output_file: {json.dumps(str(notes))}}}
 """)
-    question = tmp_path / "question.wav"
-    question.write_bytes(concat(silence(1500), flite("what time is it"),
-                                silence(1500)).to_wav())
-    args = build_parser().parse_args(
-        ["run", "--config", str(path), "--input", str(question), "--until-idle"])
-    assert args.handler(args) == 0
+    assert run_until_idle(path, tmp_path / "question.wav", flite("what time is it")) == 0
     assert "time" in notes.read_text()  # the local recogniser wrote it
     assert fake_openai.realtime_connections == 0
 
@@ -134,11 +128,7 @@ def test_transcribe_without_a_key_or_a_fallback_says_so_and_exits_until_idle(
 mode: transcribe
 fallback: {enabled: false}
 """)
-    question = tmp_path / "question.wav"
-    question.write_bytes(concat(silence(1500), flite("buy more milk"), silence(1500)).to_wav())
-    args = build_parser().parse_args(
-        ["run", "--config", str(path), "--input", str(question), "--until-idle"])
     with caplog.at_level(logging.INFO):
-        assert args.handler(args) == 0
+        assert run_until_idle(path, tmp_path / "question.wav", flite("buy more milk")) == 0
     cannot = [r.getMessage() for r in caplog.records if "cannot transcribe" in r.getMessage()]
     assert len(cannot) == 1 and "no OpenAI API key" in cannot[0], cannot
