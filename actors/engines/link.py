@@ -59,7 +59,7 @@ class LinkPolicy:
     """How the link retries (fixed in production; tests read the schedule it gives)."""
 
     initial_s: float = 1.0  # first retry after a failure
-    max_s: float = 30.0  # the backoff's cap
+    max_s: float = 15.0  # the backoff's cap
     factor: float = 2.0
     jitter: float = 0.2  # +-20 % so many hubs do not retry in lock-step
     stable_s: float = 10.0  # a session that lasted this long resets the backoff

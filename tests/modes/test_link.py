@@ -106,9 +106,10 @@ def test_a_server_closing_after_session_update_is_not_stormed_and_the_user_is_an
         connections = fake_openai.realtime_connections
         snapshot = context.link.snapshot()
     assert run.heard()[0] == "what time is it"
-    # the schedule allows at most 1 + log2(elapsed) attempts (1 s doubling, -20 % jitter)
-    bound = 2
-    while sum(0.8 * 2 ** i for i in range(bound - 1)) < elapsed:
+    # the most attempts the policy allows in that time (the shortest jittered delays)
+    policy, bound = LinkPolicy(), 2
+    while sum(min(policy.max_s, policy.initial_s * policy.factor ** i) * (1 - policy.jitter)
+              for i in range(bound - 1)) < elapsed:
         bound += 1
     assert 2 <= connections <= bound, (connections, elapsed)
     assert snapshot["online"] is False and snapshot["state"] == "retrying"
