@@ -186,9 +186,8 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer
     if ctx.skill_context.status is HubStatus:  # the hub gave no status: report what we know
-        ctx.skill_context.status = lambda: HubStatus(
-            mode=config.mode, provider_reachable=None if config.mode == "local"
-            else ctx.link.online)
+        ctx.skill_context.status = lambda: HubStatus(  # local mode: offline, truly
+            mode=config.mode, provider_reachable=config.mode != "local" and ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
     from runtime import online_engines

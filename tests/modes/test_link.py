@@ -153,3 +153,30 @@ fallback: {enabled: true}
         assert getattr(maker.local.stt, "mode", None) == "free"  # local.stt.grammar: false
     finally:
         engine.close()
+
+
+@pytest.mark.parametrize(("mode", "online", "said"), [
+    ("realtime", True, "I am in realtime mode. I am online."),
+    ("realtime", False, "I am in realtime mode. I am offline."),
+    ("local", False, "I am in local mode. I am offline."),
+])
+def test_the_status_skill_says_online_or_offline_as_the_link_is(
+    mode: str, online: bool, said: str, tmp_path: Path, fake_openai: FakeOpenAIServer,
+) -> None:
+    from drivers.local.skills import SkillRegistry
+    from runtime.engine_factory import build_engine
+    from tests.e2e.hubtest import load
+
+    config = load(write_config(tmp_path, fake_openai, f"mode: {mode}"))
+    context = EngineContext()
+    if online:
+        context.link.ready()
+    else:
+        context.link.failed("invalid_api_key", fatal=True)
+    engine = build_engine(config, context)
+    try:
+        with SkillRegistry(context.skill_context) as skills:
+            result = skills.handle_utterance("what's your status")
+    finally:
+        engine.close()
+    assert result is not None and result.speech == said
