@@ -255,7 +255,7 @@ class ProviderLink:
 
 SessionOpener = Callable[[], RealtimeSpeechSession]
 POLL_S = 0.2
-JOIN_TIMEOUT_S = 15.0  # a connect in progress may take the connect timeout (10 s)
+JOIN_TIMEOUT_S = 3.0  # a connect in progress ends by itself (daemon thread, stop is set)
 
 
 class StandingLink:

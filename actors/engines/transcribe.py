@@ -19,7 +19,7 @@ from pathlib import Path
 from actors.engine import Emit
 from actors.engines.link import ProviderLink
 from actors.engines.speaker import ReplyFactory
-from actors.engines.transcribers import LiveTranscriber, TurnTranscriber
+from actors.engines.transcribers import LiveTranscriber, OnPartial, TurnTranscriber
 from actors.engines.worker import WorkerEngine
 from speech_api import AudioChunk, SpeechAPIError
 from speech_api.events import InputTranscript, SessionReady
@@ -34,6 +34,7 @@ DRAIN_TIMEOUT_S = 30.0  # at stop, turns already spoken are still transcribed th
 class _Job:
     chunks: tuple[AudioChunk, ...]
     item_id: str
+    committed: bool  # committed to the live session: its final comes from there
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +127,22 @@ class TranscribeEngine(WorkerEngine[_Job]):
         reply = self.replies.start(self.emit)
         reply.text("")  # no spoken answer: the conversation listens again at once
         reply.done()
-        self.submit(_Job(chunks, item_id))
+        # the live session is committed now, before the next turn's audio streams in
+        self.submit(_Job(chunks, item_id, self._commit_live(chunks)))
+
+    def _commit_live(self, chunks: tuple[AudioChunk, ...]) -> bool:
+        live, link = self.live, self.link
+        if live is None or link is None:
+            return False
+        try:
+            if link.online:
+                live.commit(chunks)
+                return True
+            live.reset()  # audio streamed before the link went down is not committed
+        except SpeechAPIError as exc:
+            log.warning("live transcription: ending the turn failed: %s", exc)
+            link.error(str(exc))
+        return False
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         return None  # nothing is spoken in this mode
@@ -157,9 +173,9 @@ class TranscribeEngine(WorkerEngine[_Job]):
 
     def _transcribe(self, job: _Job) -> str | None:
         live, link = self.live, self.link
-        if live is not None and link is not None and link.online:
+        if job.committed and live is not None and link is not None:
             try:
-                return self.hear(live, job.chunks, job.item_id)
+                return self._live_final(live, job.item_id)
             except SpeechAPIError as exc:
                 log.warning("live transcription failed: %s", exc)
                 link.error(str(exc))
@@ -176,12 +192,18 @@ class TranscribeEngine(WorkerEngine[_Job]):
                       reason or "connecting")
         return None
 
-    def hear(self, stt: TurnTranscriber, chunks: tuple[AudioChunk, ...], item_id: str) -> str:
-        """As WorkerEngine.hear, and the partials reach the outputs too."""
+    def _live_final(self, live: LiveTranscriber, item_id: str) -> str:
+        return live.final(self._partials(item_id))
+
+    def _partials(self, item_id: str) -> OnPartial:
         emit = self.emit
 
         def partial(text: str) -> None:
             emit(InputTranscript(item_id=item_id, text=text, is_final=False))
             self.outputs.partial(text)
 
-        return stt.transcribe(chunks, partial)
+        return partial
+
+    def hear(self, stt: TurnTranscriber, chunks: tuple[AudioChunk, ...], item_id: str) -> str:
+        """As WorkerEngine.hear, and the partials reach the outputs too."""
+        return stt.transcribe(chunks, self._partials(item_id))

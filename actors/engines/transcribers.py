@@ -117,20 +117,28 @@ class LiveTranscriber:
 
     def transcribe(self, chunks: Sequence[AudioChunk], on_partial: OnPartial) -> str:
         self.start()
+        _drain(self._events)  # late events of an earlier turn
+        self.commit(chunks)
+        return self.final(on_partial)
+
+    def commit(self, chunks: Sequence[AudioChunk]) -> None:
+        """End the turn now (its audio, if the session missed its start, then a commit);
+        its final arrives later, in commit order, through :meth:`final`."""
         with self._lock:
             streamed, self._streamed = self._streamed, None
         session = self._runner.session
         if session is None:
-            raise TranscriptionError(
-                f"the transcription link is {self.link.state.value}"
-                + (f" ({self.link.snapshot()['last_error']})" if self.link.snapshot()[
-                    "last_error"] else ""))
+            error = self.link.snapshot()["last_error"]
+            raise TranscriptionError(f"the transcription link is {self.link.state.value}"
+                                     + (f" ({error})" if error else ""))
         if not streamed:  # the session was not ready when the turn began: send it now
             session.clear_input()
             for chunk in chunks:
                 session.send_audio(chunk)
-        _drain(self._events)  # late events of an earlier turn
         session.commit()
+
+    def final(self, on_partial: OnPartial) -> str:
+        """The next committed turn's final transcript (blocking)."""
         return self._final(on_partial)
 
     def _final(self, on_partial: OnPartial) -> str:
