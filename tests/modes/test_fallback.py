@@ -24,7 +24,9 @@ def test_provider_lost_answers_offline_with_the_notice_then_goes_online_again(
     fake_openai.script.add_reply(Reply(text="Online answer one.", ms_per_char=30))
     fake_openai.script.add_reply(Reply(text="Online answer two.", ms_per_char=30))
     question = flite("what time is it")
-    pcm = concat(silence(600), question, silence(4000), question, silence(16000), question,
+    # 8 s after the first answer: the standby recogniser has loaded (on a busy machine its
+    # load stalls the capture path for a moment and the start of a question is lost)
+    pcm = concat(silence(600), question, silence(8000), question, silence(16000), question,
                  silence(8000)).data
     context = EngineContext()
     run = ModeHub(tmp_path, fake_openai, "fallback: {enabled: true}", context)
@@ -42,13 +44,14 @@ def test_provider_lost_answers_offline_with_the_notice_then_goes_online_again(
         run.events.wait(lambda _: context.link.online, 30, "the link back online")
         run.wait_answers(3, 30)
         assert run.hub.wait_for_state("idle", 10)
+        back_online = context.link.online
     assert run.answers()[0] == "Online answer one."
     assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), (run.answers(), run.heard())
     assert run.answers()[2] == "Online answer two."
     assert run.heard()[1] == "what time is it"  # heard by the local recogniser
     assert fake_openai.types("in").count("response.create") == 2
     assert offline["offline_turns"] == 1 and "503" in (offline["last_error"] or "")
-    assert context.link.online is True
+    assert back_online
 
 
 def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
@@ -102,11 +105,12 @@ fallback: {enabled: true}
         assert context.link.online is False
         run.wait_answers(3, 25)
         assert run.hub.wait_for_state("idle", 10)
+        back_online = context.link.online
     answers = run.answers()
     assert answers[0] == "Online answer one."
     assert OFFLINE_ANSWER.fullmatch(answers[1]), answers
     assert answers[2] == "Online answer two."
-    assert context.link.online is True
+    assert back_online
     transcriptions = [r for r in fake_openai.requests if r.path.endswith("/transcriptions")]
     assert len(transcriptions) == 3  # the failed turn was tried online first
 
