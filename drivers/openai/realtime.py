@@ -240,7 +240,10 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             except LinkLostError as exc:
                 if self._stop.is_set():
                     break
-                log.warning("realtime link lost: %s", exc)
+                # an owner that reconnects itself (the hub's link) logs the state change
+                owned = self._config.max_reconnect_attempts == 0
+                log.log(logging.DEBUG if owned else logging.WARNING, "realtime link lost: %s",
+                        exc)
                 with self._lock:
                     self._link = None
                 link.close()

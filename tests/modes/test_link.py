@@ -115,6 +115,8 @@ def test_a_server_closing_after_session_update_is_not_stormed_and_the_user_is_an
     assert snapshot["online"] is False and snapshot["state"] == "retrying"
     lines = [r.getMessage() for r in caplog.records if r.name == "actors.engines.link"]
     assert len(lines) == 1, lines  # CONNECTING -> RETRYING, once; retries are quiet
+    provider = [r.getMessage() for r in caplog.records if r.name.startswith("drivers.openai")]
+    assert provider == [], provider  # nor does the driver log each short-lived session
     assert "closing right after session.update" in lines[0]
 
 
