@@ -1,4 +1,11 @@
-"""Realtime mode: one OpenAI Realtime speech-to-speech session as a ConversationEngine."""
+"""Realtime mode: one OpenAI Realtime speech-to-speech session as a ConversationEngine.
+
+The session is kept open by a :class:`StandingLink` (connect, backoff, health, all
+in the :class:`ProviderLink` state machine). This engine turns the link's state
+changes into the conversation's events: ``SessionReady`` when it comes online,
+``ConnectionLost`` when it stops being online (once, not per retry), and a fatal
+``ProviderError`` when the provider rejects the hub.
+"""
 
 from __future__ import annotations
 
@@ -7,81 +14,46 @@ import threading
 from collections.abc import Callable, Sequence
 
 from actors.engine import Emit
-from drivers.backoff import Backoff
+from actors.engines.link import LinkState, ProviderLink, SessionOpener, StandingLink
 from speech_api import AudioChunk
 from speech_api.errors import SpeechAPIError
-from speech_api.events import ConnectionLost, ProviderError
+from speech_api.events import ConnectionLost, ProviderError, RealtimeEvent, SessionReady
 from speech_api.realtime import RealtimeSpeechSession
 
 log = logging.getLogger(__name__)
 
-SessionOpener = Callable[[], RealtimeSpeechSession]
-POLL_S = 0.2
-JOIN_TIMEOUT_S = 3.0
-
 
 class RealtimeEngine:
-    """Opens the session on its own thread (retrying with backoff), then pumps its events.
-
-    ``open_session`` connects and returns the session (e.g. a bound
-    ``OpenAIRealtimeClient.open_speech_to_speech``); the session itself reconnects
-    after a drop and replays its settings, this class only retries the first
-    connection and a session that ended for good.
-    """
-
-    def __init__(self, open_session: SessionOpener, backoff: Backoff | None = None) -> None:
-        self._open = open_session
-        self._backoff = backoff or Backoff(0.5, 30.0)
-        self._stop = threading.Event()
+    def __init__(self, open_session: SessionOpener, link: ProviderLink | None = None) -> None:
+        self.link = link or ProviderLink(name="realtime")
+        self._runner = StandingLink(self.link, open_session, self._on_event, self._on_state,
+                                    name="realtime-link")
+        self._emit: Emit | None = None
+        self._was_online = False
         self._lock = threading.Lock()
-        self._session: RealtimeSpeechSession | None = None
-        self._thread: threading.Thread | None = None
 
     def start(self, emit: Emit) -> None:
-        self._thread = threading.Thread(target=self._run, args=(emit,), name="realtime-engine",
-                                        daemon=True)
-        self._thread.start()
+        self._emit = emit
+        self._runner.start()
 
-    def _run(self, emit: Emit) -> None:
-        while not self._stop.is_set():
-            session = self._connect(emit)
-            if session is None:
-                continue
-            with self._lock:
-                self._session = session
-            try:
-                while not self._stop.is_set() and not session.closed:
-                    event = session.next_event(POLL_S)
-                    if event is not None:
-                        emit(event)
-            finally:
-                with self._lock:
-                    self._session = None
-                session.close()
-            if not self._stop.is_set():
-                emit(ConnectionLost(reason="the provider session ended"))
-                self._stop.wait(self._backoff.next_delay())
+    def _on_event(self, event: RealtimeEvent) -> None:
+        assert self._emit is not None
+        self._emit(event)
 
-    def _connect(self, emit: Emit) -> RealtimeSpeechSession | None:
-        try:
-            session = self._open()
-            session.initialize_session()
-        except Exception as exc:  # noqa: BLE001 - any failure to connect is retried
-            delay = self._backoff.next_delay()
-            log.warning("realtime session: connecting failed (%s); retrying in %.1f s", exc, delay)
-            emit(ProviderError(message=f"connecting failed: {exc}", fatal=False))
-            emit(ConnectionLost(reason=str(exc)))
-            self._stop.wait(delay)
-            return None
-        self._backoff.reset()
-        if self._stop.is_set():
-            session.close()
-            return None
-        return session
+    def _on_state(self, state: LinkState, reason: str | None) -> None:
+        assert self._emit is not None
+        with self._lock:
+            reconnected, self._was_online = self._was_online, \
+                self._was_online or state is LinkState.ONLINE
+        if state is LinkState.ONLINE:
+            self._emit(SessionReady(reconnected=reconnected))
+        elif state is LinkState.REJECTED:
+            self._emit(ProviderError(message=reason or "rejected", fatal=True))
+        else:
+            self._emit(ConnectionLost(reason=reason or "connection lost"))
 
     def _call(self, what: str, action: Callable[[RealtimeSpeechSession], None]) -> None:
-        with self._lock:
-            session = self._session
+        session = self._runner.session
         if session is None:
             log.debug("realtime session not connected; %s dropped", what)
             return
@@ -113,19 +85,8 @@ class RealtimeEngine:
         self._call("interrupt", stop_answer)
 
     def tool_result(self, call_id: str, output: str) -> None:
-        def answer(s: RealtimeSpeechSession) -> None:
-            s.send_tool_result(call_id, output)
-            s.create_response()
-
-        self._call("tool result", answer)
+        # send_tool_result asks for the model's next response itself: one response.create
+        self._call("tool result", lambda s: s.send_tool_result(call_id, output))
 
     def close(self) -> None:
-        self._stop.set()
-        with self._lock:
-            session = self._session
-        if session is not None:
-            session.close()
-        if self._thread is not None and self._thread is not threading.current_thread():
-            self._thread.join(JOIN_TIMEOUT_S)
-            if self._thread.is_alive():
-                log.error("realtime engine thread did not stop within %.0f s", JOIN_TIMEOUT_S)
+        self._runner.close()

@@ -187,6 +187,8 @@ class ChainedConfig:
 
 @dataclass(frozen=True, slots=True)
 class TranscribeConfig:
+    provider: Literal["openai", "local"] = setting(
+        "openai", help="local: offline dictation with local.stt, no key needed")
     model: str = "gpt-4o-transcribe"
     language: str | None = "en"
     output_file: Path | None = None
@@ -233,7 +235,6 @@ class AssistConfig:
 @dataclass(frozen=True, slots=True)
 class FallbackConfig:
     enabled: bool = True
-    retry_online_s: float = setting(30.0, min=1.0, max=3600.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +277,8 @@ class HubConfig:
     def needs_openai(self) -> bool:
         """Whether this mode talks to an OpenAI-compatible provider at all."""
         # chained mode always has an OpenAI-compatible LLM endpoint
+        if self.mode == "transcribe":
+            return self.transcribe.provider == "openai"
         return self.mode not in ("local", "assist")
 
 
@@ -449,8 +452,11 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
             )
     has_key = config.openai.api_key_file is not None or bool(os.environ.get(API_KEY_ENV))
     if config.needs_openai and not has_key:
+        meanwhile = ("nothing answers" if not config.fallback.enabled
+                     else "the hub transcribes locally" if config.mode == "transcribe"
+                     else "the hub answers offline")
         warnings.append(
             f"{name}: mode '{config.mode}' needs an OpenAI API key: set {API_KEY_ENV} or "
-            "openai.api_key_file (until then the hub answers offline)"
+            f"openai.api_key_file (until then {meanwhile})"
         )
     return warnings

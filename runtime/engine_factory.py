@@ -1,16 +1,20 @@
-"""The conversation engine for the configured mode, wrapped in the offline fallback.
+"""Engine composition, in one place: the conversation engine for the configured mode.
 
-``engine_factory(config, context)`` checks what can be checked at start-up (local
+``engine_maker(config, context)`` checks what can be checked at start-up (local
 models load, the local voice exists) and returns a callable making a fresh engine
 for each (re)started Session actor; ``build_engine(config, context)`` makes one.
 
-- ``local``: :class:`LocalEngine` (pocketsphinx + skills' grammar, flite/espeak/piper);
+- ``local``: :class:`LocalEngine` (local STT + skills, flite/espeak/piper);
 - ``realtime``: OpenAI Realtime with the skills as function tools;
 - ``chained``: STT -> chat -> TTS, the skills as chat tools;
-- ``transcribe``: dictation to a file / the log / a hook.
+- ``transcribe``: dictation to a file / standard output / a hook, online or local.
 Realtime and chained run behind :class:`FallbackEngine` (unless ``fallback.enabled``
-is false), with the local engine answering while the provider is away. Every
-engine with a local side also announces timers when they ring.
+is false), with the local engine answering while the provider link is not online.
+Every engine with a local side also announces timers when they ring. The one
+:class:`ProviderLink` in ``context.link`` is what ``maigic status`` reports.
+The provider-specific builders live in :mod:`runtime.online_engines` (imported only
+when a mode needs them, so local mode never loads the provider drivers); a new
+mode adds a branch in :func:`build_engine`.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
 from actors.engines.stages import StageHealth
+from actors.engines.transcribe import TranscribeEngine, TranscriptOutputs
+from actors.engines.transcribers import ClipTranscriber, TurnTranscriber
 from drivers.local.skills import HubStatus, SkillContext, SkillRegistry
 from runtime.config import HubConfig
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
@@ -39,12 +45,14 @@ LOCAL_TTS_ENGINES = {"flite": "flite", "espeak": "espeak-ng", "piper": "piper"}
 
 @dataclass(slots=True)
 class EngineContext:
-    """What the hub gives the engines: skill callbacks, earcons, the provider link record."""
+    """What the hub gives the engines: skill callbacks, earcons, the provider link, and
+    the hub's own turn segmenter (local turn detection standing in for a provider's)."""
 
     skill_context: SkillContext = field(default_factory=SkillContext)
     render_earcon: EarconRenderer = no_earcons
     link: ProviderLink = field(default_factory=ProviderLink)
     stages: StageHealth = field(default_factory=StageHealth)  # chained: per-stage endpoint/health
+    make_segmenter: Callable[[], TurnDetector] | None = None
 
 
 @dataclass(slots=True)
@@ -77,9 +85,10 @@ def load_local_parts(config: HubConfig, grammar: str, *, standby: bool = False) 
     return LocalParts(stt, tts)
 
 
-def local_stt_maker(config: HubConfig,
-                    grammar: str) -> Callable[[], BlockingSpeechToTextClient]:
-    """Check the local STT settings now; return what loads the engine."""
+def local_stt_maker(config: HubConfig, grammar: str | None,
+                    ) -> Callable[[], BlockingSpeechToTextClient]:
+    """Check the local STT settings now; return what loads the engine (``grammar``
+    None: free-form only, e.g. dictation)."""
     from drivers.local.stt_choice import WHISPER, choose_stt_engine, is_english
 
     stt_cfg = config.local.stt
@@ -100,9 +109,10 @@ def local_stt_maker(config: HubConfig,
 
         # pocketsphinx holds the GIL for a whole decode: in-process, that stalls capture
         # and the Listener for seconds and loses audio; a child process decodes beside us
+        use_grammar = stt_cfg.grammar and grammar is not None
         return ChildProcessSpeechToText(partial(
-            LocalSpeechToTextClient, mode="grammar+free" if stt_cfg.grammar else "free",
-            grammar=grammar if stt_cfg.grammar else None, vad_engine=config.vad.engine),
+            LocalSpeechToTextClient, mode="grammar+free" if use_grammar else "free",
+            grammar=grammar if use_grammar else None, vad_engine=config.vad.engine),
             name="pocketsphinx")
 
     return pocketsphinx
@@ -147,24 +157,54 @@ class EngineMaker:
     """Makes a fresh engine per (re)started Session actor; ``context.link`` feeds the status."""
 
     def __init__(self, config: HubConfig, context: EngineContext,
-                 local: LocalParts | None) -> None:
+                 local: LocalParts | None,
+                 dictation: BlockingSpeechToTextClient | None = None) -> None:
         self.config = config
         self.context = context
         self.local = local
+        self.dictation = dictation
 
     def __call__(self) -> ConversationEngine:
+        if self.config.mode == "transcribe":
+            return _transcribe_engine(self.config, self.context.link, self.dictation)
         return build_engine(self.config, self.context, self.local)
 
 
-def engine_factory(config: HubConfig, context: EngineContext | None = None) -> EngineMaker:
+def engine_maker(config: HubConfig, context: EngineContext | None = None) -> EngineMaker:
     """A maker of fresh engines for ``config.mode`` (checks the local engines' settings now,
     so a bad one fails at start-up; local mode also loads them now)."""
-    local: LocalParts | None = None
-    if config.mode != "transcribe":
-        with SkillRegistry() as probe:
-            # online modes keep the offline recogniser as an unloaded standby (~100 MB)
-            local = load_local_parts(config, probe.jsgf(), standby=config.mode != "local")
-    return EngineMaker(config, context or EngineContext(), local)
+    ctx = context or EngineContext()
+    configure_link(config, ctx.link)
+    if config.mode == "transcribe":
+        return EngineMaker(config, ctx, None, dictation_stt(config))
+    # online modes keep the offline recogniser as an unloaded standby (~100 MB), unless
+    # chained mode hears every turn with it (chained.stt.provider: local)
+    standby = config.mode != "local" and not (
+        config.mode == "chained" and config.chained.stt.provider == "local")
+    with SkillRegistry() as probe:
+        local = load_local_parts(config, probe.jsgf(), standby=standby)
+    return EngineMaker(config, ctx, local)
+
+
+def dictation_stt(config: HubConfig) -> BlockingSpeechToTextClient | None:
+    """The local recogniser of transcribe mode, free-form (no command grammar): loaded now
+    for offline dictation (so the first words are heard), a standby as the fallback."""
+    if not _transcribe_falls_back(config):
+        return None
+    from drivers.local.lazy_stt import LazySpeechToText
+
+    make_stt = local_stt_maker(config, None)
+    return make_stt() if config.transcribe.provider == "local" else LazySpeechToText(make_stt)
+
+
+def configure_link(config: HubConfig, link: ProviderLink) -> None:
+    """Name the link after the mode and say who answers while it is not online."""
+    link.name = config.mode
+    if config.mode == "transcribe":
+        link.fallback = "local transcriber (fallback)" if _transcribe_falls_back(config) \
+            else None
+    else:
+        link.fallback = "offline skills (fallback)" if config.fallback.enabled else None
 
 
 def build_engine(config: HubConfig, context: EngineContext | None = None,
@@ -172,55 +212,52 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     """One engine for ``config.mode``; it owns (and closes) its skills and timers."""
     ctx = context or EngineContext()
     if config.mode == "transcribe":
-        return _transcribe_engine(config, ctx.link)
+        return _transcribe_engine(config, ctx.link, dictation_stt(config))
     skills = SkillRegistry(ctx.skill_context)
     parts = local or load_local_parts(config, skills.jsgf(), standby=config.mode != "local")
     offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer
     if ctx.skill_context.status is HubStatus:  # the hub gave no status: report what we know
-        ctx.skill_context.status = lambda: HubStatus(mode=config.mode,
-                                                     provider_reachable=ctx.link.online)
+        ctx.skill_context.status = lambda: HubStatus(  # local mode: offline, truly
+            mode=config.mode, provider_reachable=config.mode != "local" and ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
-    online, probe_per_turn = _online_engine(config, skills, parts, ctx.stages, offline)
-    if not config.fallback.enabled:
-        return WithSkills(WithAnnouncer(online, offline), skills)
-    fallback = FallbackEngine(online, offline, ctx.link,
-                              retry_online_s=config.fallback.retry_online_s,
-                              probe_per_turn=probe_per_turn,
-                              turn_detector=_turn_detector(config))
-    return WithSkills(fallback, skills)
+    from runtime import online_engines
 
-
-def _online_engine(config: HubConfig, skills: SkillRegistry, local: LocalParts,
-                   stages: StageHealth,
-                   offline: LocalEngine) -> tuple[ConversationEngine, bool]:
-    """The provider's engine and whether it is retried per turn (no standing connection)."""
-    from runtime.online_engines import chained_engine, realtime_engine
-
+    online: ConversationEngine
     if config.mode == "assist":  # Home Assistant connects to us: a standing connection
         from runtime.wyoming_engines import assist_engine
 
-        return assist_engine(config, offline), False
-
-    if config.mode == "realtime":
-        return realtime_engine(config, skills), False
-    return chained_engine(config, skills, local.tts, stages, local.stt), True
-
-
-def _turn_detector(config: HubConfig) -> Callable[[], TurnDetector] | None:
-    """Offline turn detection where the provider's VAD ends turns online."""
-    from runtime.hub_parts import segmenter
-    from runtime.online_engines import server_turns
-
-    return (lambda: segmenter(config)) if server_turns(config) else None
+        online = assist_engine(config, offline, ctx.link)
+    elif config.mode == "realtime":
+        online = online_engines.realtime_engine(config, skills, ctx.link)
+    else:
+        online = online_engines.chained_engine(config, skills, parts, ctx.link, ctx.stages)
+    if not config.fallback.enabled:
+        return WithSkills(WithAnnouncer(online, offline), skills)
+    detector = ctx.make_segmenter if online_engines.server_turns(config) else None
+    fallback = FallbackEngine(online, offline, ctx.link, per_request=config.mode == "chained",
+                              turn_detector=detector)
+    return WithSkills(fallback, skills)
 
 
-def _transcribe_engine(config: HubConfig, link: ProviderLink) -> ConversationEngine:
-    from runtime.online_engines import transcribe_engine
+def _transcribe_falls_back(config: HubConfig) -> bool:
+    return config.transcribe.provider == "local" or config.fallback.enabled
 
-    return transcribe_engine(config, link)
+
+def _transcribe_engine(config: HubConfig, link: ProviderLink,
+                       stt: BlockingSpeechToTextClient | None) -> ConversationEngine:
+    t = config.transcribe
+    outputs = TranscriptOutputs(output_file=t.output_file, print_transcripts=t.print_transcripts,
+                                hook=t.hook, log_conversation=config.logging.conversation)
+    local: TurnTranscriber | None = None if stt is None else ClipTranscriber(stt, language=None)
+    if t.provider == "local":
+        return TranscribeEngine(outputs, local=local)
+    from runtime import online_engines
+
+    live = online_engines.live_transcriber(config, t.model, t.language, link)
+    return TranscribeEngine(outputs, live=live, local=local)
 
 
 class WithSkills(DelegatingEngine):

@@ -20,14 +20,16 @@ from actors.listener import Segmenter, WakeWord
 from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
 from actors.wiring import CAPTURE, PLAYBACK
 from drivers.alsa_pcm import OnPresence
+from drivers.local.skills import HubStatus, SkillContext
 from drivers.volume import VolumeControl
 from runtime.config import HubConfig
 from runtime.earpiece_state import AudioPresence
+from runtime.engine_factory import EngineContext
+from runtime.engine_factory import engine_maker as make_engines
 from speech_api import AudioChunk
 
 if TYPE_CHECKING:
     from drivers.earpiece import EarpieceButton
-    from drivers.local.skills import SkillContext
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +109,9 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         capture=lambda: alsa_capture(config, presence.reporter(CAPTURE)),
         playback=lambda on_written, on_idle: alsa_playback(
             config, on_written, on_idle, controls.volume, presence.reporter(PLAYBACK)),
-        engine=engine_factory(config, earcon, controls.skill_context(),
-                              earpiece_status=controls.earpiece_now,
-                              muted=lambda: controls.muted),
+        engine=engine_maker(config, earcon, controls.skill_context(),
+                            earpiece_status=controls.earpiece_now,
+                            muted=lambda: controls.muted),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -227,29 +229,27 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 # --- provider -----------------------------------------------------------------------
 
 
-def engine_factory(
+def engine_maker(
     config: HubConfig, earcon: EarconRenderer | None = None,
     skill_context: SkillContext | None = None, *,
     earpiece_status: Callable[[], tuple[bool | None, int | None]] | None = None,
     muted: Callable[[], bool] = lambda: False,
 ) -> Callable[[], ConversationEngine]:
-    """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
-    from drivers.local.skills import HubStatus, SkillContext
-    from runtime.engine_factory import EngineContext
-    from runtime.engine_factory import engine_factory as for_mode
-
+    """Every mode's engine (with offline fallback and tools): runtime/engine_factory.py."""
     context = EngineContext(skill_context=skill_context or SkillContext(),
-                            render_earcon=earcon or (lambda _kind: None))
+                            render_earcon=earcon or (lambda _kind: None),
+                            make_segmenter=lambda: segmenter(config))
     if earpiece_status is not None:
         def status() -> HubStatus:  # what the status skill (and its tool) reports
             connected, battery = earpiece_status()
-            return HubStatus(mode=config.mode, provider_reachable=context.link.online,
+            return HubStatus(mode=config.mode,
+                             provider_reachable=config.mode != "local" and context.link.online,
                              earpiece_connected=connected, battery_percent=battery,
                              muted=muted())
 
         context.skill_context.status = status
     try:
-        return for_mode(config, context)
+        return make_engines(config, context)
     except ValueError as exc:  # an unusable local engine setting: say which
         raise UnsupportedModeError(str(exc)) from None
 

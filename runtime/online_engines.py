@@ -1,23 +1,23 @@
 """The engines that talk to an OpenAI-compatible provider, built from the config.
 
-Imports of the provider drivers happen here only, so local mode never loads them.
+Part of the engine composition (:mod:`runtime.engine_factory` imports this module
+only for an online mode, so local mode never loads the provider drivers). Every
+engine built here reports to the one :class:`ProviderLink` it is given.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from dataclasses import replace
+from typing import Protocol
 
 from actors.engine import ConversationEngine
 from actors.engines.chained import ChainedEngine
 from actors.engines.link import ProviderLink
 from actors.engines.stages import StageHealth, WatchedChat, WatchedTextToSpeech, WatchedTranscriber
 from actors.engines.tools import ToolRunningEngine
-from actors.engines.transcribe import TranscribeEngine, TranscriptOutputs
 from actors.engines.transcribers import ClipTranscriber, LiveTranscriber, TurnTranscriber
 from actors.realtime_engine import RealtimeEngine
-from drivers.backoff import Backoff
 from drivers.local.skills import SkillRegistry
 from drivers.openai.config import OpenAIConfig, read_key_file
 from drivers.openai.realtime import OpenAIRealtimeClient, OpenAIRealtimeSession
@@ -28,7 +28,6 @@ from speech_api.errors import APIError
 from speech_api.events import RealtimeSessionConfig, TurnDetection
 from speech_api.history import ConversationHistory
 
-LiveTranscriberOpener = Callable[[], OpenAIRealtimeSession]
 ChainedStage = ChainedSttConfig | ChainedLlmConfig | ChainedTtsConfig
 
 
@@ -38,7 +37,9 @@ def openai_config(config: HubConfig, *, base_url: str | None = None,
     key_file = api_key_file or (str(o.api_key_file) if o.api_key_file else None)
     built = OpenAIConfig(api_key_file=key_file, base_url=base_url or o.base_url,
                          organization=o.organization, project=o.project, timeout_s=o.timeout_s,
-                         max_retries=o.max_retries)
+                         max_retries=o.max_retries,
+                         # a dropped Realtime session ends: the hub's link reconnects
+                         max_reconnect_attempts=0)
     # The log scrubber and the status socket must know the key to keep it out; with no
     # key yet there is nothing to hide (the engine reports the missing key when it connects).
     with contextlib.suppress(APIError):
@@ -52,7 +53,8 @@ def server_turns(config: HubConfig) -> bool:
             and config.openai.realtime.turn_detection != "none")
 
 
-def realtime_engine(config: HubConfig, skills: SkillRegistry) -> ConversationEngine:
+def realtime_engine(config: HubConfig, skills: SkillRegistry,
+                    link: ProviderLink) -> ConversationEngine:
     rt = config.openai.realtime
     client = OpenAIRealtimeClient(openai_config(config))
     session_config = RealtimeSessionConfig(
@@ -68,15 +70,20 @@ def realtime_engine(config: HubConfig, skills: SkillRegistry) -> ConversationEng
         return client.open_speech_to_speech(rt.model, rt.voice, rt.instructions,
                                             session_config=session_config)
 
-    backoff = Backoff(0.5, config.fallback.retry_online_s)
-    return ToolRunningEngine(RealtimeEngine(open_session, backoff), skills)
+    return ToolRunningEngine(RealtimeEngine(open_session, link), skills,
+                             log_conversation=config.logging.conversation)
 
 
-def chained_engine(config: HubConfig, skills: SkillRegistry,
-                   local_tts: BlockingTextToSpeechClient, stages: StageHealth | None = None,
-                   local_stt: BlockingSpeechToTextClient | None = None) -> ConversationEngine:
-    """``local_tts`` speaks when ``chained.tts.provider`` is local; ``stages`` records each
-    stage's endpoint and health; a stage at its own endpoint falls back to ``local_*``."""
+class LocalSpeechParts(Protocol):
+    stt: BlockingSpeechToTextClient
+    tts: BlockingTextToSpeechClient
+
+
+def chained_engine(config: HubConfig, skills: SkillRegistry, local: LocalSpeechParts,
+                   link: ProviderLink, stages: StageHealth | None = None) -> ConversationEngine:
+    """``local`` (the hub's loaded offline engines) serves a ``local`` STT or TTS stage, and
+    stands in for a stage at its own endpoint when that fails; ``stages`` records each
+    stage's endpoint and health."""
     from drivers.openai.chat import ChatClient
 
     c = config.chained
@@ -87,14 +94,15 @@ def chained_engine(config: HubConfig, skills: SkillRegistry,
                         else stage.base_url or config.openai.base_url)
     chat = WatchedChat(ChatClient(stage_openai_config(config, c.llm), model=c.llm.model), health)
     own_fallback = config.fallback.enabled
-    stt = WatchedTranscriber(_chained_stt(config), health,
-                             local_stt if own_fallback and _own_endpoint(c.stt) else None)
-    tts = WatchedTextToSpeech(_chained_tts(config, local_tts), health,
-                              local_tts if own_fallback and _own_endpoint(c.tts) else None)
+    stt = WatchedTranscriber(_chained_stt(config, local.stt), health,
+                             local.stt if own_fallback and _own_endpoint(c.stt) else None)
+    tts = WatchedTextToSpeech(_chained_tts(config, local.tts), health,
+                              local.tts if own_fallback and _own_endpoint(c.tts) else None)
     return ChainedEngine(
         stt, chat, tts,
         history=ConversationHistory(c.llm.max_history_turns),
-        instructions=c.llm.instructions, skills=skills, language=c.stt.language,
+        instructions=c.llm.instructions, skills=skills, language=c.stt.language, link=link,
+        log_conversation=config.logging.conversation,
     )
 
 
@@ -118,19 +126,18 @@ def stage_openai_config(config: HubConfig, stage: ChainedStage) -> OpenAIConfig:
     return replace(built, api_key=key)
 
 
-def _chained_stt(config: HubConfig) -> TurnTranscriber:
+def _chained_stt(config: HubConfig, local_stt: BlockingSpeechToTextClient) -> TurnTranscriber:
     stt = config.chained.stt
-    if stt.provider == "local":
-        from drivers.local.stt import LocalSpeechToTextClient
-
-        return ClipTranscriber(LocalSpeechToTextClient(mode="free"), language=None)
+    if stt.provider == "local":  # the same decoder (and local.stt settings) as the fallback
+        return ClipTranscriber(local_stt, language=None)
     if stt.provider == "wyoming":
         from runtime.wyoming_engines import wyoming_stt
 
         return ClipTranscriber(wyoming_stt(config), language=stt.language)
-    if stt.mode == "realtime":
-        return LiveTranscriber(_transcription_opener(config, stt.model, stt.language,
-                                                     stage_openai_config(config, stt)))
+    if stt.mode == "realtime":  # its own standing session, with its own link
+        return live_transcriber(config, stt.model, stt.language,
+                                ProviderLink(name="chained transcription"),
+                                stage_openai_config(config, stt))
     from drivers.openai.stt import OpenAISpeechToTextClient
 
     client = OpenAISpeechToTextClient(stage_openai_config(config, stt), model=stt.model)
@@ -152,8 +159,10 @@ def _chained_tts(config: HubConfig,
                                     voice=tts.voice, instructions=tts.instructions)
 
 
-def _transcription_opener(config: HubConfig, model: str, language: str | None,
-                          endpoint: OpenAIConfig | None = None) -> LiveTranscriberOpener:
+def live_transcriber(config: HubConfig, model: str, language: str | None,
+                     link: ProviderLink, endpoint: OpenAIConfig | None = None) -> LiveTranscriber:
+    """A Realtime transcription session kept open through ``link`` (``endpoint``: a chained
+    stage's own, else ``openai.*``)."""
     client = OpenAIRealtimeClient(endpoint or openai_config(config))
     session_config = RealtimeSessionConfig(model=model, language=language,
                                            turn_detection=TurnDetection.NONE)
@@ -161,13 +170,4 @@ def _transcription_opener(config: HubConfig, model: str, language: str | None,
     def open_session() -> OpenAIRealtimeSession:
         return client.open_transcription(model, session_config=session_config)
 
-    return open_session
-
-
-def transcribe_engine(config: HubConfig, link: ProviderLink) -> ConversationEngine:
-    t = config.transcribe
-    outputs = TranscriptOutputs(output_file=t.output_file, print_transcripts=t.print_transcripts,
-                                hook=t.hook)
-    opener = _transcription_opener(config, t.model, t.language)
-    return TranscribeEngine(LiveTranscriber(opener), outputs, link,
-                            Backoff(0.5, config.fallback.retry_online_s))
+    return LiveTranscriber(open_session, link)

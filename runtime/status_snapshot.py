@@ -2,7 +2,8 @@
 
 :func:`status_snapshot` adds the provider link (reachable or not, since when,
 last error), error counts and the engine's mode to the hub's own snapshot (state,
-devices, last turn latencies). :func:`serve_status` starts the owner-only
+devices, last turn latencies); ``online`` is True only while the provider link is
+ONLINE (False in local mode, where no provider is used). :func:`serve_status` starts the owner-only
 :class:`runtime.status.StatusServer` for a hub, or logs why it cannot.
 """
 
@@ -28,21 +29,27 @@ def status_snapshot(hub: Hub) -> dict[str, Any]:
     snapshot["muted"] = snapshot["state"] == "muted"
     context = hub.parts.engine.context if isinstance(hub.parts.engine, EngineMaker) else None
     link = context.link if context is not None else None
-    if hub.config.mode == "local" or link is None:
-        snapshot["online"] = None
-        snapshot["provider"] = {"used": False, "answers": "offline skills (local mode)"}
+    config = hub.config
+    local_only = config.mode == "local" or (
+        config.mode == "transcribe" and config.transcribe.provider == "local")
+    if local_only or link is None:
+        snapshot["online"] = False  # no provider is used: nothing is online
+        snapshot["provider"] = {"used": False, "answers": "local transcriber (offline)"
+                                if config.mode == "transcribe" else "offline skills (local mode)"}
         snapshot["errors"] = {"provider": 0}
         return snapshot
     state = link.snapshot()
     snapshot["online"] = state["online"]
     snapshot["provider"] = {
         "used": True,
-        "base_url": hub.config.assist.uri if hub.config.mode == "assist"
-        else hub.config.openai.base_url,  # assist: where Home Assistant connects to us
+        "base_url": config.assist.uri if config.mode == "assist"
+        else config.openai.base_url,  # assist: where Home Assistant connects to us
         "reachable": state["online"],
+        "link": state["state"],
         "since": _wall(state["since"]),
         "last_error": state["last_error"],
-        "answers": _answers(state["online"], hub.config.fallback.enabled),
+        "retry_in_s": state["retry_in_s"],
+        "answers": link.answers(),
         "offline_turns": state["offline_turns"],
     }
     stages = context.stages.snapshot() if context and hub.config.mode == "chained" else {}
@@ -51,14 +58,6 @@ def status_snapshot(hub: Hub) -> dict[str, Any]:
             name: {**record, "since": _wall(record["since"])} for name, record in stages.items()}
     snapshot["errors"] = {"provider": state["errors"]}
     return snapshot
-
-
-def _answers(online: bool | None, fallback: bool) -> str:
-    if online:
-        return "online"
-    if online is None:
-        return "connecting"
-    return "offline skills (fallback)" if fallback else "nobody (provider unreachable)"
 
 
 def _wall(epoch_s: float) -> str:

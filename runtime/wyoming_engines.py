@@ -12,6 +12,7 @@ from runtime.config import ChainedTtsConfig, HubConfig
 
 if TYPE_CHECKING:
     from actors.engine import ConversationEngine
+    from actors.engines.link import ProviderLink
     from actors.engines.local import LocalEngine
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 
@@ -39,7 +40,8 @@ def wyoming_tts(config: HubConfig) -> BlockingTextToSpeechClient:
                                      timeout_s=config.openai.timeout_s)
 
 
-def assist_engine(config: HubConfig, announcer: LocalEngine) -> ConversationEngine:
+def assist_engine(config: HubConfig, announcer: LocalEngine,
+                  link: ProviderLink | None = None) -> ConversationEngine:
     """``mode: assist``: the hub as Home Assistant's Wyoming satellite; Home Assistant's
     timers ring through ``announcer`` (the local voice and the timer earcon)."""
     from actors.engines.assist import AssistEngine
@@ -52,4 +54,4 @@ def assist_engine(config: HubConfig, announcer: LocalEngine) -> ConversationEngi
                            "timer")
 
     return AssistEngine(lambda engine: WyomingSatellite(a.uri, engine, name=a.name, area=a.area),
-                        on_timer_finished=timer_done)
+                        link=link, on_timer_finished=timer_done)

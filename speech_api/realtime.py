@@ -50,7 +50,8 @@ class RealtimeSpeechSession(ABC):
 
     @abstractmethod
     def send_tool_result(self, call_id: str, output: str) -> None:
-        """Return a tool call's result to the model."""
+        """Return a tool call's result to the model and ask it to go on answering
+        (the implementation requests the next response: callers must not)."""
 
     @abstractmethod
     def next_event(self, timeout: float) -> RealtimeEvent | None:

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
+from actors.engines.link import ProviderLink
 from actors.engine import Emit
 from drivers.wyoming.satellite import WyomingSatellite
 from speech_api import AudioChunk
@@ -40,7 +41,11 @@ class AssistEngine:
     """A :class:`actors.engine.ConversationEngine` backed by Home Assistant over Wyoming."""
 
     def __init__(self, make_satellite: Callable[[AssistEngine], WyomingSatellite], *,
+                 link: ProviderLink | None = None,
                  on_timer_finished: Callable[[str | None], None] = lambda _name: None) -> None:
+        # Home Assistant connects to us, so there is nothing to retry: the link only
+        # records whether it is there (the fallback routes turns by it; status shows it)
+        self.link = link or ProviderLink(name="assist")
         self.satellite = make_satellite(self)
         self.on_timer_finished = on_timer_finished
         self._emit: Emit | None = None
@@ -61,6 +66,7 @@ class AssistEngine:
         self._emit = emit
         self.satellite.start()
         if not self.satellite.is_connected:  # the fallback answers if HA does not come soon
+            self.link.failed(NOT_CONNECTED)
             emit(ConnectionLost(reason=NOT_CONNECTED))
 
     def send_audio(self, chunk: AudioChunk) -> None:
@@ -111,6 +117,7 @@ class AssistEngine:
         log.info("Home Assistant connected: turns go to its Assist pipeline")
         with self._lock:
             self._reported_absent = False
+        self.link.ready()
         self._send(SessionReady())
 
     def disconnected(self, reason: str) -> None:
@@ -118,6 +125,7 @@ class AssistEngine:
             self._response = None
             self._turn_open = False
             self._reported_absent = True  # the fallback knows: the link dropped
+        self.link.failed(reason)
         self._send(ConnectionLost(reason=reason))
 
     def transcript(self, text: str) -> None:

@@ -17,8 +17,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from actors.engine import Emit
+from actors.engines.link import ProviderLink, is_fatal
 from actors.engines.local import NOT_HEARD
 from actors.engines.speaker import Reply, ReplyCancelledError, ReplyFactory
+from actors.engines.tools import log_tool_call
 from actors.engines.transcribers import TurnTranscriber
 from actors.engines.worker import WorkerEngine
 from drivers.local.skills import SkillRegistry
@@ -55,8 +57,12 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         instructions: str | None = None,
         skills: SkillRegistry | None = None,
         language: str | None = None,
+        link: ProviderLink | None = None,
+        log_conversation: bool = False,
     ) -> None:
         super().__init__(transcriber)
+        self.link = link or ProviderLink(name="chained")
+        self.log_conversation = log_conversation
         self.stt = transcriber
         self.chat = chat
         self.tts = tts
@@ -73,6 +79,7 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
     # --- ConversationEngine ---------------------------------------------------------
 
     def start(self, emit: Emit) -> None:
+        self.link.reopen()
         self.start_worker(emit)
         emit(SessionReady())  # connections are made per request
 
@@ -105,6 +112,8 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         self._turns += 1
         item_id = f"chained-in-{self._turns}"
         reply = self.replies.start(emit)
+        if not self.link.online:
+            self.link.attempt()  # each turn is a request: the link counts it as a try
         try:
             text = self.hear(self.stt, chunks, item_id)
             reply.check()
@@ -112,12 +121,15 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
             if not text:
                 self._say(reply, NOT_HEARD)
                 reply.done()
-                return
-            self._converse(reply, text)
+            else:
+                self._converse(reply, text)
         except ReplyCancelledError:
             reply.done("cancelled")
+            return
         except SpeechAPIError as exc:
             self._failed(reply, exc)
+            return
+        self.link.ready(proven=True)  # an answer is proof of health
 
     def _converse(self, reply: Reply, text: str) -> None:
         current: list[Message] = [{"role": "user", "content": text}]
@@ -174,7 +186,7 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         outputs = []
         for call in calls:
             output = self.skills.call_tool(call.name, call.arguments)
-            log.info("tool %s(%s) -> %s", call.name, call.arguments, output)
+            log_tool_call(call.name, call.arguments, output, self.log_conversation)
             self.tool_calls.append((call.name, call.arguments, output))
             del self.tool_calls[:-20]
             outputs.append(output)
@@ -183,7 +195,9 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
     def _failed(self, reply: Reply, exc: SpeechAPIError) -> None:
         # never fatal: the next turn is a new request (the fallback decides about outages)
         code = exc.code if isinstance(exc, APIError) else None
-        log.warning("chained turn failed: %s", exc)
+        # one log line per link state change (the link logs it); a repeat is DEBUG
+        if not self.link.failed(str(exc), fatal=is_fatal(exc)):
+            log.debug("chained turn failed: %s", exc)
         self.emit(ProviderError(message=str(exc), code=code, fatal=False))
         if reply.started:
             reply.done("failed")

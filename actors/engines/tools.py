@@ -21,10 +21,20 @@ from speech_api.events import FunctionCall, RealtimeEvent, ResponseDone
 log = logging.getLogger(__name__)
 
 
+def log_tool_call(name: str, arguments: str, output: str, log_conversation: bool) -> None:
+    """A tool's arguments and result carry what the user said: logged only when allowed."""
+    if log_conversation:
+        log.info("tool %s(%s) -> %s", name, arguments, output)
+    else:
+        log.info("tool %s called", name)
+
+
 class ToolRunningEngine(DelegatingEngine):
-    def __init__(self, inner: ConversationEngine, skills: SkillRegistry) -> None:
+    def __init__(self, inner: ConversationEngine, skills: SkillRegistry,
+                 *, log_conversation: bool = False) -> None:
         super().__init__(inner)
         self.skills = skills
+        self.log_conversation = log_conversation
         self.calls: list[tuple[str, str, str]] = []  # (tool, arguments, result), for status
         self._tool_responses: set[str] = set()
         self._lock = threading.Lock()
@@ -46,7 +56,7 @@ class ToolRunningEngine(DelegatingEngine):
 
     def run_call(self, call: FunctionCall) -> None:
         output = self.skills.call_tool(call.name, call.arguments)
-        log.info("tool %s(%s) -> %s", call.name, call.arguments, output)
+        log_tool_call(call.name, call.arguments, output, self.log_conversation)
         with self._lock:
             self.calls.append((call.name, call.arguments, output))
             del self.calls[:-20]

@@ -120,6 +120,10 @@ class WorkerEngine(Generic[JobT]):
         running = self._running
         return running is not None and running != self._generation
 
+    def backlog(self) -> int:
+        """Jobs queued and not yet started."""
+        return self._jobs.qsize()
+
     def run_worker(self) -> None:
         while (item := self._jobs.get()) is not None:
             generation, job = item
@@ -140,15 +144,16 @@ class WorkerEngine(Generic[JobT]):
         """The engine is closing: turns queued or being decoded are not answered."""
         self._generation += 1
 
-    def stop_worker(self) -> None:
+    def stop_worker(self, timeout_s: float = JOIN_TIMEOUT_S) -> None:
+        """Stop after the jobs already queued (queued turns are retired, other jobs such as
+        dictation are done); wait at most ``timeout_s`` for that."""
         self.retire_turns()
         self._jobs.put(None)
         thread = self._thread
         if thread is not None and thread is not threading.current_thread():
-            thread.join(JOIN_TIMEOUT_S)
+            thread.join(timeout_s)
             if thread.is_alive():
-                log.error("%s thread did not stop within %.0f s", self.thread_name,
-                          JOIN_TIMEOUT_S)
+                log.error("%s thread did not stop within %.0f s", self.thread_name, timeout_s)
 
     def hear(self, stt: TurnTranscriber, chunks: tuple[AudioChunk, ...], item_id: str) -> str:
         """The turn's transcript (blocking); partial transcripts are emitted as they come."""

@@ -37,7 +37,8 @@ class OpenAIConfig:
     ``max_retries`` is the HTTP retry budget for 429/5xx/timeouts (the SDK backs off
     between tries, honouring ``Retry-After``). The realtime link reconnects with
     :class:`drivers.backoff.Backoff` between ``reconnect_initial_s`` and
-    ``reconnect_max_s``; ``max_reconnect_attempts`` None means keep trying until closed.
+    ``reconnect_max_s``; ``max_reconnect_attempts`` None means keep trying until closed,
+    0 means a drop ends the session (the hub does this: its provider link reconnects).
     """
 
     api_key: str | None = field(default=None, repr=False)

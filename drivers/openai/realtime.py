@@ -5,8 +5,12 @@ imports the ``openai`` package. A reader thread turns server frames into
 ``speech_api.events`` in a bounded queue (old audio dropped first, control
 events never). A dropped link yields :class:`ConnectionLost`, then the session
 reconnects with jittered exponential backoff, replays its settings and yields
-``SessionReady(reconnected=True)``. Fatal errors (bad key, no quota) are not
-retried: they yield ``ProviderError(fatal=True)`` and end the session.
+``SessionReady(reconnected=True)``; the backoff starts small again only once a
+reconnected session is ready (a server that accepts and then drops is not
+hammered). With ``max_reconnect_attempts=0`` a drop ends the session instead
+(the hub's link state machine decides when to open the next one). Fatal errors
+(bad key, no quota) are not retried: they yield ``ProviderError(fatal=True)`` and
+end the session.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from speech_api.events import (
     ProviderError,
     RealtimeEvent,
     RealtimeSessionConfig,
+    SessionReady,
 )
 from speech_api.realtime import AsyncRealtimeSession, RealtimeSpeechSession
 
@@ -69,6 +74,7 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
         self._stop = threading.Event()
         self._link: RealtimeLink | None = None
         self._reader: threading.Thread | None = None
+        self._backoff = Backoff(config.reconnect_initial_s, config.reconnect_max_s)
         self._initialized = False
         self.audio_dropped_while_down = 0
         self.reconnects = 0
@@ -192,7 +198,7 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
         """Give the model a function call's result and ask it to go on answering."""
         self._require_conversation("send_tool_result")
         self._send_control(wire.tool_result(call_id, output))
-        self._send_control({"type": "response.create"})
+        self._send_control({"type": "response.create"})  # the only one: callers add none
 
     def next_event(self, timeout: float) -> RealtimeEvent | None:
         return self._queue.get(timeout)
@@ -242,24 +248,31 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
             except LinkLostError as exc:
                 if self._stop.is_set():
                     break
-                log.warning("realtime link lost: %s", exc)
+                # an owner that reconnects itself (the hub's link) logs the state change
+                owned = self._config.max_reconnect_attempts == 0
+                log.log(logging.DEBUG if owned else logging.WARNING, "realtime link lost: %s",
+                        exc)
                 with self._lock:
                     self._link = None
                 link.close()
                 link = None
                 self._queue.put(ConnectionLost(reason=str(exc)))
+                if self._config.max_reconnect_attempts == 0:
+                    self._end()  # the owner reconnects (a new session) when it sees fit
+                    return
                 continue
             for event in self._mapper.map(raw):
                 self._queue.put(event)
+                if isinstance(event, SessionReady):
+                    self._backoff.reset()  # count the session, not the TCP connect
                 if isinstance(event, ProviderError) and event.fatal:
                     log.error("fatal realtime error (%s): ending the session", event.code)
                     self._end()
                     return
 
     def _reconnect(self) -> RealtimeLink | None:
-        backoff = Backoff(self._config.reconnect_initial_s, self._config.reconnect_max_s)
         attempts = 0
-        while not self._stop.wait(backoff.next_delay()):
+        while not self._stop.wait(self._backoff.next_delay()):
             attempts += 1
             try:
                 link = RealtimeLink.open(self._url, self._config)

@@ -67,7 +67,7 @@ class RealtimeLink:
                 retryable=True,
             ) from None
         ws.settimeout(config.ping_interval_s)
-        log.info("realtime link open: %s", url)
+        log.debug("realtime link open: %s", url)  # the owner logs its state changes
         return cls(ws, config)
 
     def send(self, event: dict[str, Any]) -> None:

@@ -264,7 +264,9 @@ class ChaosRig:
     def _attempt(self, fault: str) -> str:
         self._wait_quiet(60)
         if fault in PROVIDER_FAULTS and fault != "none":
-            self._wait_connected(30)  # a drop must have a link to cut
+            # a drop must have a link to cut; the link's backoff (up to 15 s between tries)
+            # may take a while to find the provider back after the last fault's refusals
+            self._wait_connected(60)
         played, online_replies = self.hub.answers_played, self._server_replies()
         self._apply(fault)
         self.mic.say(self.question)
@@ -305,6 +307,7 @@ class ChaosRig:
 
     def _apply(self, fault: str) -> None:
         script, rng = self.server.script, self.rng
+        script.accept_websockets()  # each fault stands alone: no refusals left from the last
         if fault == "drop_before":
             self.server.drop_realtime_connections()
         elif fault == "drop_during":

@@ -65,6 +65,10 @@ class RealtimeConnection:
                 message = self.ws.receive()
                 if message is None:
                     break
+                if self.server.script.close_after_session_update and \
+                        '"session.update"' in str(message):
+                    self.ws.send_close(1011, "closing right after session.update")
+                    break
                 if not self.server.script.frozen:
                     self._handle(message)
         except ProtocolViolationError as exc:

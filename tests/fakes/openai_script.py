@@ -119,6 +119,8 @@ class FakeScript:
         self.stream_pace_s = 0.0  # delay between SSE events / audio chunks
         self.never_answer = False  # accept requests and sessions but never reply
         self.frozen = False  # realtime: stop answering frames *and* pings (a dead link)
+        # realtime: accept the WebSocket, then close it right after session.update
+        self.close_after_session_update = False
         self.vad_rms_threshold = 500.0  # PCM16 RMS above which a 20 ms frame is speech
         self.frames_after_connect: list[str] = []  # raw frames sent after session.created
         self._replies: deque[Reply] = deque()

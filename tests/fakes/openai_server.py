@@ -70,6 +70,11 @@ class FakeOpenAIServer:
     # --- lifecycle ------------------------------------------------------------------
 
     def start(self) -> FakeOpenAIServer:
+        # Build the SDK validators now (importing ``openai`` takes seconds on a busy
+        # machine): the first session must not be slow because of the fake itself.
+        from tests.fakes.openai_validation import warm_up
+
+        warm_up()
         self._httpd = _HTTPServer(self)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,

@@ -43,6 +43,11 @@ def _discriminated(union: Any) -> Any:
     return Annotated[get_args(union)[0], Field(discriminator="type")]
 
 
+def warm_up() -> None:
+    """Import the SDK's models and build the validators (cached for the process)."""
+    _adapters()
+
+
 @cache
 def _adapters() -> dict[str, TypeAdapter[Any]]:
     from openai.types.audio import Transcription, TranscriptionStreamEvent

@@ -9,12 +9,15 @@ from pathlib import Path
 from actors.engine import ConversationEngine
 from actors.engines.delegating import TappedEngine
 from actors.playback import OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
-from runtime.engine_factory import EngineContext, engine_factory
+from runtime.cli import build_parser
+from runtime.engine_factory import EngineContext, engine_maker
 from runtime.hub import Hub
-from runtime.hub_parts import build_parts
+from runtime.hub_parts import build_parts, segmenter
+from speech_api import AudioChunk
 from speech_api import events as ev
 from tests.e2e.hubtest import load, write_config
 from tests.fakes.openai_server import FakeOpenAIServer
+from tests.local.speech import concat, silence
 from tests.modes.modetest import Events
 
 ALWAYS_LISTENING = """
@@ -49,10 +52,12 @@ class ModeHub:
                  context: EngineContext | None = None) -> None:
         self.config = load(write_config(tmp_path, server, ALWAYS_LISTENING + extra))
         self.context = context or EngineContext()
+        if self.context.make_segmenter is None:  # as the hub gives it (hub_parts.engine_maker)
+            self.context.make_segmenter = lambda: segmenter(self.config)
         self.events = Events()
         self.written = FirstWritten()
         parts = build_parts(self.config, open_led=False)
-        make = engine_factory(self.config, self.context)
+        make = engine_maker(self.config, self.context)
 
         def tapped() -> ConversationEngine:
             return TappedEngine(make(), self.events)
@@ -71,3 +76,12 @@ class ModeHub:
     def wait_answers(self, count: int, timeout: float) -> None:
         self.events.wait(lambda items: len([e for e in items if isinstance(e, ev.ResponseDone)])
                          >= count, timeout, f"{count} answers")
+
+
+def run_until_idle(config: Path, input_wav: Path, speech: AudioChunk) -> int:
+    """``maigic run --config CONFIG --input INPUT --until-idle`` on ``speech`` (after 1.5 s
+    of silence, and 1.5 s after it): the exit code."""
+    input_wav.write_bytes(concat(silence(1500), speech, silence(1500)).to_wav())
+    args = build_parser().parse_args(
+        ["run", "--config", str(config), "--input", str(input_wav), "--until-idle"])
+    return int(args.handler(args))

@@ -24,30 +24,34 @@ def test_provider_lost_answers_offline_with_the_notice_then_goes_online_again(
     fake_openai.script.add_reply(Reply(text="Online answer one.", ms_per_char=30))
     fake_openai.script.add_reply(Reply(text="Online answer two.", ms_per_char=30))
     question = flite("what time is it")
-    pcm = concat(silence(600), question, silence(4000), question, silence(5000), question,
+    # 8 s after the first answer: the standby recogniser has loaded (on a busy machine its
+    # load stalls the capture path for a moment and the start of a question is lost)
+    pcm = concat(silence(600), question, silence(8000), question, silence(16000), question,
                  silence(8000)).data
     context = EngineContext()
-    run = ModeHub(tmp_path, fake_openai, "fallback: {enabled: true, retry_online_s: 1}", context)
+    run = ModeHub(tmp_path, fake_openai, "fallback: {enabled: true}", context)
     with running_hub(run.hub, alsa_files, pcm):
         run.wait_answers(1, 20)
         assert run.hub.wait_for_state("idle", 10)
         assert context.link.online is True
-        # the provider goes away: the link drops and every handshake is refused (bad key)
-        fake_openai.script.reject_websocket(401, code="invalid_api_key", times=1000)
+        # the provider goes away: the link drops and three handshakes are refused (the
+        # backoff's tries at ~1, 3 and 7 s), the fourth (~15 s, at most 18 s) is accepted
+        fake_openai.script.reject_websocket(503, code="server_error", times=3)
         fake_openai.drop_realtime_connections()
         run.wait_answers(2, 25)
         assert context.link.online is False
         offline = context.link.snapshot()
-        fake_openai.script.accept_websockets()  # the provider is back
+        run.events.wait(lambda _: context.link.online, 30, "the link back online")
         run.wait_answers(3, 30)
         assert run.hub.wait_for_state("idle", 10)
+        back_online = context.link.online
     assert run.answers()[0] == "Online answer one."
-    assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), run.answers()
+    assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), (run.answers(), run.heard())
     assert run.answers()[2] == "Online answer two."
     assert run.heard()[1] == "what time is it"  # heard by the local recogniser
     assert fake_openai.types("in").count("response.create") == 2
-    assert offline["offline_turns"] == 1 and "invalid" in (offline["last_error"] or "")
-    assert context.link.online is True
+    assert offline["offline_turns"] == 1 and "503" in (offline["last_error"] or "")
+    assert back_online
 
 
 def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
@@ -72,8 +76,9 @@ def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
     assert len(outputs) == 1
     assert outputs[0]["item"]["call_id"] == call.call_id
     assert outputs[0]["item"]["output"] == "Timer set for 2 seconds."
-    after = sent[sent.index(outputs[0]) + 1]
-    assert after["type"] == "response.create"  # the model answers with the result
+    after = [p["type"] for p in sent[sent.index(outputs[0]) + 1:]]
+    assert after == ["response.create"]  # exactly one: the model answers with the result
+    assert "error" not in fake_openai.types("out")  # no conversation_already_has_active_response
 
 
 def test_a_chained_turn_the_provider_fails_is_answered_locally_and_the_next_goes_online(
@@ -83,28 +88,29 @@ def test_a_chained_turn_the_provider_fails_is_answered_locally_and_the_next_goes
     fake_openai.script.add_chat_reply(ChatReply(text="Online answer one."))
     fake_openai.script.add_chat_reply(ChatReply(text="Online answer two."))
     question = flite("what time is it")
-    pcm = concat(silence(600), question, silence(4000), question, silence(4500), question,
+    pcm = concat(silence(600), question, silence(4000), question, silence(9000), question,
                  silence(6000)).data
     context = EngineContext()
     run = ModeHub(tmp_path, fake_openai, """
 mode: chained
 chained: {stt: {mode: batch}}
 openai: {max_retries: 0}
-fallback: {enabled: true, retry_online_s: 1}
+fallback: {enabled: true}
 """, context)
     with running_hub(run.hub, alsa_files, pcm):
         run.wait_answers(1, 20)
-        fake_openai.script.fail_http("/v1/audio/transcriptions", 401, code="invalid_api_key",
-                                     message="Incorrect API key provided")
+        fake_openai.script.fail_http("/v1/audio/transcriptions", 500, code="server_error",
+                                     message="The server had an error")
         run.wait_answers(2, 25)
         assert context.link.online is False
         run.wait_answers(3, 25)
         assert run.hub.wait_for_state("idle", 10)
+        back_online = context.link.online
     answers = run.answers()
     assert answers[0] == "Online answer one."
     assert OFFLINE_ANSWER.fullmatch(answers[1]), answers
     assert answers[2] == "Online answer two."
-    assert context.link.online is True
+    assert back_online
     transcriptions = [r for r in fake_openai.requests if r.path.endswith("/transcriptions")]
     assert len(transcriptions) == 3  # the failed turn was tried online first
 
@@ -117,7 +123,7 @@ def test_with_server_turn_detection_local_mode_finds_the_turns_itself(
     pcm = concat(silence(600), question, silence(4000), question, silence(8000)).data
     run = ModeHub(tmp_path, fake_openai, """
 openai: {realtime: {turn_detection: server_vad}}
-fallback: {enabled: true, retry_online_s: 1}
+fallback: {enabled: true}
 """)
     with running_hub(run.hub, alsa_files, pcm):
         run.wait_answers(1, 20)
@@ -127,7 +133,7 @@ fallback: {enabled: true, retry_online_s: 1}
         run.wait_answers(2, 25)
         assert run.hub.wait_for_state("idle", 10)
     assert "input_audio_buffer.commit" not in fake_openai.types("in")  # the server's VAD
-    assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), run.answers()
+    assert OFFLINE_ANSWER.fullmatch(run.answers()[1]), (run.answers(), run.heard())
     kinds = [type(e).__name__ for e in run.events.items]
     after_first = kinds[kinds.index("ResponseDone") + 1:]
     # the fallback stood in for the provider's VAD: speech started, stopped, then the answer

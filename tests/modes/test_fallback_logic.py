@@ -1,8 +1,10 @@
-"""The fallback's outage rules on their own: a stand-in online engine, the real local engine."""
+"""The fallback's rules on their own: a stand-in online engine, the real local engine."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from actors.engine import Emit
 from actors.engines.fallback import FallbackEngine
@@ -11,9 +13,11 @@ from speech_api import AudioChunk
 from speech_api import events as ev
 from tests.modes.modetest import Events, local_engine, skills_at_fixed_time, utterance
 
+OFFLINE_TIME = "I'm offline, I can still tell the time and set timers. It's 10:30 AM."
+
 
 class OnlineStandIn:
-    """Records what the fallback asks of the online side; the test emits its events."""
+    """Records what the fallback asks of the online side; the test moves the link."""
 
     def __init__(self) -> None:
         self.emit: Emit | None = None
@@ -42,59 +46,77 @@ class OnlineStandIn:
         self.calls.append("close")
 
 
-def test_a_drop_that_recovers_quickly_is_not_an_outage_and_a_long_one_is() -> None:
-    events, link, online = Events(), ProviderLink(), OnlineStandIn()
-    with skills_at_fixed_time() as skills:
-        fallback = FallbackEngine(online, local_engine(skills), link, retry_online_s=30,
-                                  probe_per_turn=False, offline_after_s=0.3)
-        fallback.start(events)
-        try:
-            assert online.emit is not None
-            online.emit(ev.SessionReady())
-            online.emit(ev.ConnectionLost(reason="blip"))
-            online.emit(ev.SessionReady(reconnected=True))  # back within the grace period
-            events.wait(lambda items: len(items) >= 3, 5, "the link events")
-            assert not fallback.local_mode and link.online is True
-            online.emit(ev.ConnectionLost(reason="gone"))
-            events.wait(lambda items: len(items) >= 5, 5, "local mode")  # grace period over
-            assert fallback.local_mode and link.online is False
-            for chunk in utterance("what time is it"):
-                fallback.send_audio(chunk)
-            fallback.end_turn()
-            events.wait(events.done(), 30, "the offline answer")
-        finally:
-            fallback.close()
-    kinds = [type(e).__name__ for e in events.items]
-    assert kinds[:5] == ["SessionReady", "ConnectionLost", "SessionReady", "ConnectionLost",
-                         "SessionReady"]
-    done = events.of(ev.ResponseDone)[0]
-    assert isinstance(done, ev.ResponseDone)
-    assert done.transcript == ("I'm offline, I can still tell the time and set timers. "
-                               "It's 10:30 AM.")
-    assert online.calls == ["close"]  # the offline turn never went to the provider
-    assert link.snapshot()["offline_turns"] == 1
+@dataclass
+class Rig:
+    events: Events
+    link: ProviderLink
+    online: OnlineStandIn
+    fallback: FallbackEngine
+
+    def say(self, text: str) -> None:
+        for chunk in utterance(text):
+            self.fallback.send_audio(chunk)
+        self.fallback.end_turn()
+
+    def emit(self, event: ev.RealtimeEvent) -> None:
+        assert self.online.emit is not None
+        self.online.emit(event)
 
 
-def test_a_fatal_error_goes_offline_at_once_and_answers_the_waiting_turn_locally() -> None:
+@contextmanager
+def fallback_rig(*, per_request: bool) -> Iterator[Rig]:
+    """A started fallback over the stand-in and the real local engine; closed after."""
     events, link, online = Events(), ProviderLink(), OnlineStandIn()
     with skills_at_fixed_time() as skills:
-        fallback = FallbackEngine(online, local_engine(skills), link, retry_online_s=30,
-                                  probe_per_turn=False)
+        fallback = FallbackEngine(online, local_engine(skills), link, per_request=per_request)
         fallback.start(events)
         try:
-            assert online.emit is not None
-            online.emit(ev.SessionReady())
-            for chunk in utterance("what time is it"):
-                fallback.send_audio(chunk)
-            fallback.end_turn()  # goes online ...
-            online.emit(ev.ProviderError(message="invalid_api_key", fatal=True))  # ... and fails
-            events.wait(events.done(), 30, "the rescued answer")
+            yield Rig(events, link, online, fallback)
         finally:
             fallback.close()
-    assert online.calls[:2] == ["audio", "end_turn"]
-    kinds = [type(e).__name__ for e in events.items]
-    assert "ProviderError" not in kinds and "ConnectionLost" not in kinds
-    done = events.of(ev.ResponseDone)[0]
+
+
+def test_the_first_failed_attempt_makes_the_hub_ready_and_answers_locally() -> None:
+    with fallback_rig(per_request=False) as rig:
+        rig.link.failed("invalid_api_key", fatal=True)  # what the realtime engine does ...
+        rig.emit(ev.ProviderError(message="invalid_api_key", fatal=True))  # ... and says
+        rig.events.wait(lambda items: len(items) >= 1, 5, "ready")
+        rig.say("what time is it")
+        rig.events.wait(rig.events.done(), 30, "the offline answer")
+    kinds = [type(e).__name__ for e in rig.events.items]
+    assert kinds[0] == "SessionReady" and "ProviderError" not in kinds
+    done = rig.events.of(ev.ResponseDone)[0]
     assert isinstance(done, ev.ResponseDone)
-    assert done.transcript.startswith("I'm offline") and done.transcript.endswith("10:30 AM.")
-    assert link.snapshot()["last_error"] == "invalid_api_key"
+    assert done.transcript == OFFLINE_TIME
+    assert rig.online.calls == ["close"]  # the offline turn never went to the provider
+    assert rig.link.snapshot()["offline_turns"] == 1
+
+
+def test_a_question_cut_off_by_a_drop_is_answered_locally_at_once() -> None:
+    with fallback_rig(per_request=False) as rig:
+        rig.link.ready()
+        rig.emit(ev.SessionReady())
+        rig.say("what time is it")  # goes online ...
+        rig.link.failed("connection reset")
+        rig.emit(ev.ConnectionLost(reason="connection reset"))  # ... and is cut off
+        rig.events.wait(rig.events.done(), 30, "the rescued answer")
+    assert rig.online.calls[:2] == ["audio", "end_turn"]
+    kinds = [type(e).__name__ for e in rig.events.items]
+    assert "ConnectionLost" not in kinds  # the conversation never went deaf
+    done = rig.events.of(ev.ResponseDone)[0]
+    assert isinstance(done, ev.ResponseDone)
+    assert done.transcript == OFFLINE_TIME
+
+
+def test_a_failed_per_request_turn_is_answered_locally_and_its_late_end_dropped() -> None:
+    with fallback_rig(per_request=True) as rig:
+        rig.emit(ev.SessionReady())
+        rig.say("what time is it")
+        rig.link.failed("HTTP 500")
+        assert not rig.link.may_try()  # the backoff: the next turn stays local for ~1 s
+        rig.emit(ev.ProviderError(message="HTTP 500", fatal=False))
+        rig.emit(ev.ResponseDone(response_id="chained-1", status="failed"))
+        rig.events.wait(rig.events.done(), 30, "the rescued answer")
+    dones = rig.events.of(ev.ResponseDone)
+    assert len(dones) == 1 and isinstance(dones[0], ev.ResponseDone)
+    assert dones[0].transcript == OFFLINE_TIME

@@ -39,7 +39,7 @@ def test_a_running_local_hub_answers_maigic_status_after_a_turn(
     assert mode == 0o600
     assert status["state"] == "idle" and status["mode"] == "local"
     assert status["devices"] == ["capture", "playback"]
-    assert status["online"] is None and status["provider"]["used"] is False
+    assert status["online"] is False and status["provider"]["used"] is False
     assert 0 < status["last_turn"]["first_written"] < 10000
     assert status["errors"] == {"provider": 0}
     assert not config.status.socket.exists(), "the socket outlived the hub"
@@ -53,12 +53,14 @@ def test_the_snapshot_shows_an_outage_and_what_answers_meanwhile(
     assert isinstance(hub.parts.engine, EngineMaker)
     link = hub.parts.engine.context.link
     connecting = status_snapshot(hub)
-    link.set_online(False, error="invalid_api_key: Incorrect API key provided")
+    link.failed("invalid_api_key: Incorrect API key provided", fatal=True)
     link.offline_turn()
     offline = status_snapshot(hub)
-    link.set_online(True)
+    link.ready()
     online = status_snapshot(hub)
-    assert connecting["provider"]["answers"] == "connecting"
+    assert connecting["provider"]["answers"] == "offline skills (fallback)"
+    assert connecting["online"] is False and connecting["provider"]["link"] == "connecting"
+    assert offline["provider"]["link"] == "rejected" and offline["provider"]["retry_in_s"] > 60
     assert offline["online"] is False
     assert offline["provider"]["reachable"] is False
     assert offline["provider"]["answers"] == "offline skills (fallback)"

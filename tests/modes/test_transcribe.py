@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import shlex
 from pathlib import Path
+
+import pytest
 
 from runtime.engine_factory import EngineContext
 from speech_api import events as ev
@@ -17,6 +20,7 @@ from tests.modes.hubmodes import ModeHub
 
 def test_finals_go_to_the_file_and_the_hook_in_order_with_no_spoken_reply(
     tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture,
 ) -> None:
     notes, hooked = tmp_path / "notes.txt", tmp_path / "hooked.txt"
     hook = tmp_path / "hook.sh"  # a real command getting the text on stdin
@@ -30,17 +34,22 @@ def test_finals_go_to_the_file_and_the_hook_in_order_with_no_spoken_reply(
 mode: transcribe
 transcribe: {{output_file: {json.dumps(str(notes))}, hook: {json.dumps(str(hook))}}}
 """)
-    with running_hub(run.hub, alsa_files, pcm):
+    with caplog.at_level(logging.DEBUG), running_hub(run.hub, alsa_files, pcm):
         run.events.wait(lambda _: context.link.online is True, 10, "the session")
-        run.wait_answers(1, 20)
+        run.events.wait(lambda _: len(run.heard()) >= 1, 20, "the first final")
         fake_openai.script.transcript = "call the plumber tomorrow"
-        run.wait_answers(2, 20)
+        run.events.wait(lambda _: len(run.heard()) >= 2, 20, "the second final")
         assert run.hub.wait_for_state("idle", 10)
     assert notes.read_text() == "buy more milk\ncall the plumber tomorrow\n"
     assert hooked.read_text() == "hook: buy more milk\nhook: call the plumber tomorrow\n"
     partials = [e.text for e in run.events.of(ev.InputTranscript)
                 if isinstance(e, ev.InputTranscript) and not e.is_final]
     assert partials[:3] == ["buy", "buy more", "buy more milk"]
+    printed = capsys.readouterr().out.splitlines()  # print_transcripts: partials and finals
+    assert printed[:4] == ["... buy", "... buy more", "... buy more milk", "buy more milk"]
+    assert "call the plumber tomorrow" in printed
+    said = [r for r in caplog.records if "milk" in r.getMessage() or "plumber" in r.getMessage()]
+    assert not said, "what was said is logged only with logging.conversation"
     assert not run.events.of(ev.AudioDelta), "transcribe mode must not speak"
     sent = fake_openai.types("in")
     assert sent.count("input_audio_buffer.commit") == 2
