@@ -17,8 +17,8 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from actors.engines.link import ProviderLink
 from actors.engine import Emit
+from actors.engines.link import ProviderLink
 from drivers.wyoming.satellite import WyomingSatellite
 from speech_api import AudioChunk
 from speech_api.events import (

@@ -134,7 +134,9 @@ def test_chained_local_stt_uses_the_local_settings_and_the_one_loaded_decoder(
 ) -> None:
     from actors.engines.chained import ChainedEngine
     from actors.engines.fallback import FallbackEngine
+    from actors.engines.stages import WatchedTranscriber
     from actors.engines.transcribers import ClipTranscriber
+    from drivers.local.stt_process import ChildProcessSpeechToText
     from runtime.engine_factory import EngineMaker, WithSkills, engine_maker
     from tests.e2e.hubtest import load
 
@@ -150,9 +152,11 @@ fallback: {enabled: true}
     try:
         assert isinstance(engine, WithSkills) and isinstance(engine.inner, FallbackEngine)
         chained = engine.inner.online
-        assert isinstance(chained, ChainedEngine) and isinstance(chained.stt, ClipTranscriber)
-        assert chained.stt.client is maker.local.stt is engine.inner.local.stt  # one decoder
-        assert getattr(maker.local.stt, "mode", None) == "free"  # local.stt.grammar: false
+        assert isinstance(chained, ChainedEngine) and isinstance(chained.stt, WatchedTranscriber)
+        heard_by = chained.stt.inner  # the stage's health record wraps the transcriber
+        assert isinstance(heard_by, ClipTranscriber)
+        assert heard_by.client is maker.local.stt is engine.inner.local.stt  # one decoder
+        assert isinstance(maker.local.stt, ChildProcessSpeechToText)  # pocketsphinx decodes aside
     finally:
         engine.close()
 
