@@ -203,6 +203,8 @@ class Hub:
             return False
         if new == self.config:
             log.info("config reloaded: no change")
+            # replace a previous reload's "config error" status line: the file is fine now
+            self.notifier.status(f"{self.state} ({self.state_cause})")
             self.notifier.ready()
             return True
         old_config, old_parts = self.config, self.parts
