@@ -99,6 +99,8 @@ def host_pip_config() -> tuple[str, list[Path]]:
     for value in settings.values():
         for word in value.split():
             candidate = Path(word.removeprefix("file://"))
+            if word.startswith("file://") and candidate.name == "simple":
+                candidate = candidate.parent  # a local index links to files beside simple/
             if candidate.is_absolute() and candidate.exists() and candidate not in paths:
                 paths.append(candidate)
     text = "[global]\n" + "".join(f"{k} = {v}\n" for k, v in sorted(settings.items()))
