@@ -3,7 +3,10 @@
 # a Debian bookworm arm64 rootfs (debootstrap, cached in /var/cache/maigic-system-test) booted
 # with systemd-nspawn through qemu-user-static and binfmt_misc; deploy/install.sh installs the
 # aarch64 wheels, then `maigic demo` runs inside. Prints install time, the demo's answer and the
-# wall time. Needs root. Slow (everything arm64 is emulated): about half an hour from scratch.
+# wall time. Needs root. Slow (everything arm64 is emulated).
+#   scripts/arm64-check.sh                      deploy/install.sh in the booted arm64 system
+#   scripts/arm64-check.sh --via image-stage    the pi-gen stage (deploy/image/stage-maigic) run
+#                                               against the arm64 rootfs, then a first boot
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "arm64-check: run as root (it boots a container)" >&2; exit 1; }
@@ -27,4 +30,4 @@ fi
 
 python="${PYTHON:-.venv/bin/python}"
 [ -x "$python" ] || python=python3
-PYTHONPATH="$PWD" exec "$python" -m tests.system.arm64_demo
+PYTHONPATH="$PWD" exec "$python" -m tests.system.arm64_demo "$@"

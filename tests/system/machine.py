@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -304,8 +304,13 @@ def customise(root: Path, *, fake_sound: bool, pip_conf: str) -> None:
 def booted(
     arch: str, name: str, *, fake_sound: bool, binds: Sequence[tuple[Path, str]] = (),
     log: Path | None = None, boot_timeout: float = 180,
+    before_boot: Callable[[Path, list[Path], Path], None] | None = None,
 ) -> Iterator[Machine]:
-    """Boots the cached rootfs (built first if needed) on an overlay; tears everything down."""
+    """Boots the cached rootfs (built first if needed) on an overlay; tears everything down.
+
+    ``before_boot(root, pip_paths, pip_cache)`` runs on the unbooted tree (an image build's
+    chroot steps).
+    """
     lower = build_rootfs(arch, log)
     work = Path(tempfile.mkdtemp(prefix=f"maigic-{name}-", dir=CACHE_DIR))
     merged = prepare_overlay(lower, work / "overlay")
@@ -316,6 +321,8 @@ def booted(
         customise(merged, fake_sound=fake_sound, pip_conf=pip_conf)
         pip_cache = CACHE_DIR / f"pip-cache-{arch}"
         pip_cache.mkdir(exist_ok=True)
+        if before_boot is not None:
+            before_boot(merged, pip_paths, pip_cache)
         argv = [
             "systemd-nspawn", "-D", str(merged), "-b", "-M", name, "--register=no",
             "--keep-unit", "--resolv-conf=copy-host", "--console=pipe",

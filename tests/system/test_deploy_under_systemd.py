@@ -122,6 +122,24 @@ def test_reload_a_good_file_then_a_bad_one_then_the_fix(machine: Machine) -> Non
     machine.run("systemctl reload maigic", check=True, timeout=60)
 
 
+@pytest.mark.timeout(180)
+def test_the_silero_vad_the_config_offers_is_installed(machine: Machine) -> None:
+    # config check accepts vad.engine: silero, so the installer must have put its model there
+    since = now_inside(machine)
+    machine.run(f"sed -i 's/^  engine: webrtc /  engine: silero /' {CONF}", check=True)
+    try:
+        assert machine.run(f"maigic config check {CONF}").returncode == 0
+        machine.run("systemctl reload maigic", check=True, timeout=60)
+        assert machine.wait_for(
+            f"journalctl -u maigic -o cat --since '{since}' | grep -q 'config reloaded from'", 60)
+        log = journal(machine, since)
+        assert "Traceback" not in log and "going back to the previous" not in log, log
+        assert wait_active(machine, 60)
+    finally:
+        machine.run(f"sed -i 's/^  engine: silero /  engine: webrtc /' {CONF};"
+                    " systemctl reload maigic", timeout=60)
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("command", ["status", "doctor", "config check"])
 def test_cli_as_root_the_service_user_and_an_ordinary_user(machine: Machine, command: str) -> None:
