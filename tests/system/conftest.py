@@ -19,9 +19,11 @@ import pytest
 from tests.system.machine import CACHE_DIR, REPO, Machine, booted
 
 ARCH = "amd64"
-# The issue asks for 2 minutes; MAIGIC_SYSTEM_WATCHDOG_S shortens it where CI time is short
-# (anything over 2 x WatchdogSec=30 s still proves the pings keep coming).
-WATCHDOG_HOLD_S = float(os.environ.get("MAIGIC_SYSTEM_WATCHDOG_S", "120"))
+# How long the watchdog must hold with no restart: 2 minutes by hand; 65 s in CI (CI=true),
+# which keeps the whole CI run in budget and still spans two WatchdogSec=30 s periods, so a
+# hub that stopped pinging would be restarted inside it. MAIGIC_SYSTEM_WATCHDOG_S overrides.
+WATCHDOG_HOLD_S = float(os.environ.get("MAIGIC_SYSTEM_WATCHDOG_S")
+                        or ("65" if os.environ.get("CI") else "120"))
 
 _rows: list[tuple[str, str, float]] = []
 FIGURES: dict[str, str] = {}
