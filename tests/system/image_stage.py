@@ -31,7 +31,8 @@ def chroot_mounts(root: Path, binds: list[tuple[Path, Path]]) -> Iterator[None]:
     mounted: list[Path] = []
 
     def mount(args: list[str], target: Path) -> None:
-        target.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            target.mkdir(parents=True)
         subprocess.run(["mount", *args, str(target)], check=True, timeout=60)
         mounted.append(target)
 
@@ -48,6 +49,8 @@ def chroot_mounts(root: Path, binds: list[tuple[Path, Path]]) -> Iterator[None]:
                 mount(["--bind", str(source)], target)
             else:
                 target.parent.mkdir(parents=True, exist_ok=True)
+                if target.is_symlink():
+                    target.unlink()
                 target.touch(exist_ok=True)
                 mount(["--bind", str(source)], target)
         yield
