@@ -129,4 +129,5 @@ _HANDLED = (
     m.ButtonPressed, m.MuteRequested, m.Deadline, m.VoiceStarted, m.VoiceEnded, m.WakeDetected,
     m.ProviderOnline, m.ProviderOffline, m.ProviderHeardSpeech, m.ProviderHeardSilence,
     m.ReplyAudioStarted, m.ReplyFinished, m.ReplyPlayed, m.ActorRestarted, m.ActorStarted,
+    m.AudioDevices,
 )

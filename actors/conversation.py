@@ -100,6 +100,7 @@ class Conversation:
         self._follow_up = False
         self._last_voice_end_ns = 0
         self._mute_after_answer = False  # "mute" was said: mute once "Muted." is heard
+        self.audio = True  # the earpiece's capture and playback are there (m.AudioDevices)
         self._handlers: dict[State, Handler] = {
             State.IDLE: self._on_idle,
             State.LISTENING: self._on_listening,
@@ -137,6 +138,9 @@ class Conversation:
             return [*self._abort(), _earcon("MUTED"), *self._mute("muted by double tap")]
         if isinstance(msg, m.MuteRequested):
             return self._mute_request(msg.muted)
+        audio = self._audio_devices(msg)
+        if audio is not None:
+            return audio
         if isinstance(msg, m.ProviderOffline):
             was_online, self.online = self.online, False
             if self.state in (State.MUTED, State.OFFLINE):
@@ -154,6 +158,19 @@ class Conversation:
             if self.state is State.MUTED:
                 return [Send(LISTENER, m.SetMuted(True))]
             return [*self._abort(), _earcon("ERROR"), *self._rest(f"{msg.role} restarted")]
+        return None
+
+    def _audio_devices(self, msg: object) -> list[Effect] | None:
+        """The earpiece came or went (m.AudioDevices); while it is away, triggers do nothing."""
+        if isinstance(msg, m.AudioDevices):
+            self.audio = msg.present
+            if msg.present or self.state not in (State.LISTENING, State.THINKING,
+                                                 State.SPEAKING):
+                return []
+            return [*self._abort(), *self._rest(f"earpiece gone: {msg.cause}")]
+        if not self.audio and isinstance(msg, (m.ButtonPressed, m.WakeDetected, m.VoiceStarted)):
+            log.debug("%s ignored: no earpiece audio", type(msg).__name__)
+            return []
         return None
 
     def _on_idle(self, msg: object) -> list[Effect] | None:

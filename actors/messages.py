@@ -208,6 +208,17 @@ class MuteRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class AudioDevices:
+    """The earpiece's audio (capture and playback) came or went (the hub tells, on change).
+
+    Gone mid-turn: the turn ends and the provider is told, like an interruption.
+    While gone, triggers are ignored (there is nothing to listen with)."""
+
+    present: bool
+    cause: str
+
+
+@dataclass(frozen=True, slots=True)
 class Deadline:
     """A state's timeout fired; ``token`` tells stale timers from the current one."""
 

@@ -80,6 +80,7 @@ class PlaybackActor(HubActor):
         self.render_earcon = render_earcon
         self.period_ms = period_ms
         self.device: PlaybackDevice | None = None
+        self.pending: PlaybackDevice | None = None  # made, not opened yet (no earpiece)
         self.replies: dict[str, _Reply] = {}  # response id -> what it sent
         self.played: dict[str, int] = {}  # item id -> ms written to the device
         self.flushed: set[str] = set()  # response ids whose late audio is dropped
@@ -95,29 +96,33 @@ class PlaybackActor(HubActor):
         self._open()
 
     def _open(self) -> None:
-        ref: pykka.ActorRef[Any] = self.actor_ref
-        device = self.device_factory(
-            lambda item, ms, at: tell_quietly(ref, _Written(item, ms, at)),
-            lambda: tell_quietly(ref, _Idle()),
-        )
+        # One device object across retries: its driver says once that it is missing
+        # (not once per retry), and reports when it opens.
+        if self.pending is None:
+            ref: pykka.ActorRef[Any] = self.actor_ref
+            self.pending = self.device_factory(
+                lambda item, ms, at: tell_quietly(ref, _Written(item, ms, at)),
+                lambda: tell_quietly(ref, _Idle()),
+            )
         try:
-            device.open()
+            self.pending.open()
         except Exception as exc:  # noqa: BLE001 - DeviceLostError and friends: retry
             delay = self.backoff.next_delay()
-            log.warning("playback device did not open (%s); retrying in %.1f s", exc, delay)
-            device.close()
+            # the driver (or the hub's earpiece state) says so once; this is per retry
+            log.debug("playback device did not open (%s); retrying in %.1f s", exc, delay)
             if self.retry is not None:
                 self.retry.arm(delay, 0)
             return
         self.backoff.reset()
-        self.device = device
+        self.device, self.pending = self.pending, None
         self.wiring.hooks.device_opened(PLAYBACK)
 
     def release(self) -> None:
         if self.retry is not None:
             self.retry.close()
-        if self.device is not None:
-            self.device.close()
+        for device in (self.device, self.pending):
+            if device is not None:
+                device.close()
 
     def receive(self, message: object) -> object:
         match message:

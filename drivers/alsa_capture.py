@@ -11,8 +11,10 @@ from drivers.alsa_pcm import (
     EPIPE,
     DeviceLostError,
     Granted,
+    OnPresence,
     PcmFactory,
     PcmLike,
+    Presence,
     alsa_error_types,
     close_quietly,
     default_pcm_factory,
@@ -51,6 +53,7 @@ class AlsaCapture:
         period_ms: int = 20,
         *,
         pcm_factory: PcmFactory | None = None,
+        on_presence: OnPresence | None = None,
     ) -> None:
         if sample_rate <= 0 or channels not in (1, 2) or not 1 <= period_ms <= 1000:
             raise ValueError(
@@ -70,6 +73,8 @@ class AlsaCapture:
         self._resampler: StreamResampler | None = None
         self._pending = bytearray()  # mono PCM16 at sample_rate, not yet handed out
         self._pending_start_ns = 0  # capture time of _pending[0]
+        # told (once per change) when the device opens or goes: the hub's earpiece state
+        self.presence = Presence(f"capture device {device}", on_presence)
 
     @property
     def is_open(self) -> bool:
@@ -101,8 +106,10 @@ class AlsaCapture:
             if self.channels != 1:
                 raise
             # Some devices (many USB mics, a few codecs) only offer stereo.
-            log.info("%s refused mono capture; trying stereo and downmixing", self.device)
-            return attempt(2)
+            opened = attempt(2)
+            # said only when it worked: a device that is away fails both, at every retry
+            log.info("%s refused mono capture; capturing stereo and downmixing", self.device)
+            return opened
 
     def read(self) -> AudioChunk:
         """The next chunk (blocks about one period)."""
@@ -164,14 +171,14 @@ class AlsaCapture:
         try:
             while not stop.is_set():
                 if not self.is_open and not reopen_with_backoff(
-                    self.open, what=what, stop=stop, backoff=backoff
+                    self.open, what=what, stop=stop, backoff=backoff, presence=self.presence
                 ):
                     return
                 try:
                     chunk = self.read()
                 except DeviceLostError as exc:
                     delay = backoff.next_delay()
-                    log.warning("%s lost: %s; reopening in %.1f s", what, exc.reason, delay)
+                    self.presence.down(exc.reason, delay)
                     self.close()
                     if stop.wait(delay):
                         return

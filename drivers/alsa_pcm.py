@@ -69,9 +69,54 @@ def explain_alsa_error(device: str, exc: BaseException) -> str:
     return text
 
 
+_alsa_lib_handlers: list[Any] = []  # kept alive for good: alsa-lib holds a pointer to it
+_alsa_lib_lock = threading.Lock()  # capture and playback open their first PCM together
+
+
+def route_alsa_lib_errors() -> None:
+    """Send alsa-lib's own error prints (stderr, one per failed open) to our DEBUG log.
+
+    Without this, every retry of an absent earpiece writes "ALSA lib ... Couldn't get
+    BlueALSA PCM" to the journal; the drivers already log each change once, with
+    ALSA's reason. pyalsaaudio does not expose snd_lib_error_set_handler, so ctypes
+    sets it in the libasound pyalsaaudio already loaded (the same shared library).
+    """
+    with _alsa_lib_lock:
+        _set_alsa_lib_handler()
+
+
+def _set_alsa_lib_handler() -> None:
+    if _alsa_lib_handlers:
+        return
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("asound") or "libasound.so.2")
+    except OSError:
+        return
+    # void (*)(const char *file, int line, const char *function, int err, const char *fmt, ...)
+    # The variadic arguments are not read: the format string and errno say enough.
+    # use_errno: alsa-lib reads errno right after reporting ("return -errno"); Python
+    # code in the handler would clobber it (and an open would "succeed" half-done).
+    handler_type = ctypes.CFUNCTYPE(None, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                                    ctypes.c_int, ctypes.c_char_p, use_errno=True)
+
+    def handler(file: bytes | None, line: int, function: bytes | None, err: int,
+                fmt: bytes | None) -> None:
+        log.debug("alsa-lib %s:%d (%s): %s%s", (file or b"").decode(errors="replace"), line,
+                  (function or b"").decode(errors="replace"),
+                  (fmt or b"").decode(errors="replace"), f" [errno {err}]" if err else "")
+
+    _alsa_lib_handlers.append(handler_type(handler))
+    lib.snd_lib_error_set_handler(_alsa_lib_handlers[0])
+
+
 def default_pcm_factory(**kwargs: Any) -> PcmLike:
     """Open a real ALSA PCM (keyword arguments only: pyalsaaudio's positional order differs)."""
     import alsaaudio
+
+    route_alsa_lib_errors()
 
     pcm: PcmLike = alsaaudio.PCM(**kwargs)
     return pcm
@@ -153,32 +198,77 @@ def close_quietly(pcm: PcmLike | None) -> None:
         log.debug("closing PCM failed: %s", exc)
 
 
+OnPresence = Callable[[bool, str], None]  # (device usable, why) - called on changes only
+
+
+class Presence:
+    """Whether a device is usable, reported and logged once per change, never per retry.
+
+    An earpiece is away most of the day: a retry every few seconds must not write a
+    line each time. The first failure after a success (or at start) is logged at INFO
+    and reported to ``on_change``; further failures go to DEBUG; the next success is
+    logged and reported once more.
+    """
+
+    def __init__(self, what: str, on_change: OnPresence | None = None) -> None:
+        self.what = what
+        self.on_change = on_change
+        self.present: bool | None = None  # None: not tried yet
+
+    def up(self) -> None:
+        if self.present is True:
+            return
+        if self.present is False:
+            log.info("%s is open again", self.what)
+        self.present = True
+        self._report(True, "open")
+
+    def down(self, reason: str, retry_s: float) -> None:
+        if self.present is False:
+            log.debug("still waiting for %s: %s; retrying in %.1f s", self.what, reason, retry_s)
+            return
+        lead = f"{self.what} lost" if self.present else f"waiting for {self.what}"
+        log.info("%s: %s; retrying quietly with backoff (up to %.0f s apart)",
+                 lead, reason, MAX_RETRY_S)
+        self.present = False
+        self._report(False, reason)
+
+    def _report(self, present: bool, reason: str) -> None:
+        if self.on_change is not None:
+            call_safely(self.on_change, present, reason)
+
+
+MAX_RETRY_S = 10.0  # Backoff()'s default maximum: a returning earpiece is found within it
+
+
 def reopen_with_backoff(
     open_fn: Callable[[], object],
     *,
     what: str,
     stop: threading.Event,
     backoff: Backoff | None = None,
+    presence: Presence | None = None,
 ) -> bool:
     """Call ``open_fn`` until it stops raising :class:`DeviceLostError` or ``stop`` is set.
 
-    Logs what it is waiting for at each failure (``what`` names the device for the
-    owner, e.g. "earpiece microphone bluealsa:DEV=...,PROFILE=sco"). Returns True once
-    open, False if stopped first. The caller resets ``backoff`` once the device has
-    actually worked (a device that opens but fails at once must not retry in a tight loop).
+    Says what it is waiting for once per change (``presence``; ``what`` names the
+    device for the owner, e.g. "capture device bluealsa:DEV=...,PROFILE=sco"), not at
+    every retry. Returns True once open, False if stopped first. The caller resets
+    ``backoff`` once the device has actually worked (a device that opens but fails at
+    once must not retry in a tight loop).
     """
     backoff = backoff or Backoff()
+    presence = presence or Presence(what)
     while not stop.is_set():
         try:
             open_fn()
         except DeviceLostError as exc:
             delay = backoff.next_delay()
-            log.warning("waiting for %s: %s; retrying in %.1f s", what, exc.reason, delay)
+            presence.down(exc.reason, delay)
             if stop.wait(delay):
                 return False
             continue
-        if backoff.attempts:
-            log.info("%s is open again", what)
+        presence.up()
         return True
     return False
 

@@ -17,9 +17,12 @@ from collections.abc import Callable
 
 from drivers.alsa_pcm import (
     EPIPE,
+    DeviceLostError,
     Granted,
+    OnPresence,
     PcmFactory,
     PcmLike,
+    Presence,
     alsa_error_types,
     call_safely,
     close_quietly,
@@ -68,6 +71,7 @@ class AlsaPlayback:
         on_idle: Callable[[], None] | None = None,
         backoff: Backoff | None = None,
         volume: VolumeControl | None = None,
+        on_presence: OnPresence | None = None,
     ) -> None:
         if sample_rate <= 0 or channels not in (1, 2) or not 1 <= period_ms <= 1000:
             raise ValueError(
@@ -107,6 +111,8 @@ class AlsaPlayback:
         self._playing = False  # wrote audio not yet reported idle
         self._device_fills = False  # the device has shown real buffering (not file/null)
         self._clock = WallClock()
+        # told (once per change) when the device opens or goes: the hub's earpiece state
+        self.presence = Presence(f"playback device {device}", on_presence)
 
     # ---- public API -------------------------------------------------------------
 
@@ -129,7 +135,12 @@ class AlsaPlayback:
         """Open the device and start the writer (raises :class:`DeviceLostError`)."""
         if self._thread is not None:
             return
-        self._open_device()
+        try:
+            self._open_device()
+        except DeviceLostError as exc:
+            self.presence.down(exc.reason, self._backoff.next_delay())
+            raise
+        self.presence.up()
         self._stop.clear()
         self._thread = threading.Thread(
             target=self._run, name=f"alsa-playback-{self.device}", daemon=True
@@ -304,7 +315,7 @@ class AlsaPlayback:
         what = f"playback device {self.device}"
         if self._pcm is None:
             reopen_with_backoff(self._open_device, what=what, stop=self._stop,
-                                backoff=self._backoff)
+                                backoff=self._backoff, presence=self.presence)
             return
         with self._io_lock:
             ahead = self._frames_ahead()
@@ -370,8 +381,7 @@ class AlsaPlayback:
             log.warning("%s: playback underrun #%d", self.device, self.underruns)
 
     def _lost(self, pcm: PcmLike, exc: BaseException) -> bool:
-        log.warning("playback device %s lost: %s", self.device,
-                    explain_alsa_error(self.device, exc))
+        self.presence.down(explain_alsa_error(self.device, exc), self._backoff.initial)
         self._pcm = None
         close_quietly(pcm)
         return False

@@ -89,6 +89,7 @@ class ButtonGestures:
         self._tap_deadline_ns: int | None = None
         self._tap_at_ns = 0
         self._stop = False
+        self._exact: list[ButtonEvent] = []  # from edge(): emitted by the thread as they come
         self._thread = threading.Thread(target=self._run, name=f"{name}-gestures", daemon=True)
         self._thread.start()
 
@@ -100,6 +101,21 @@ class ButtonGestures:
                 self._burst_start_ns = now
             self._raw = pressed
             self._settle_at_ns = now + self.timings.debounce_ms * MS
+            self._cond.notify()
+
+    def edge(self, pressed: bool, at_ns: int | None = None) -> None:
+        """An exact edge from a source that never bounces (a key event): no debounce, so
+        a press and its release arriving together (AVRCP often sends both) both count."""
+        now = time.monotonic_ns() if at_ns is None else at_ns
+        with self._cond:
+            if pressed == self._stable:
+                return
+            self._raw = self._stable = pressed
+            self._settle_at_ns = None
+            if pressed:
+                self._on_press(now, self._exact)
+            else:
+                self._on_release(now, self._exact)
             self._cond.notify()
 
     def close(self) -> None:
@@ -114,7 +130,8 @@ class ButtonGestures:
             with self._cond:
                 if self._stop:
                     return
-                events = self._due_events(time.monotonic_ns())
+                events, self._exact = self._exact, []
+                events += self._due_events(time.monotonic_ns())
                 if not events:
                     deadline = self._next_deadline()
                     timeout = None if deadline is None else max(

@@ -30,6 +30,7 @@ class Earcon(Enum):
     MUTED = "muted"  # microphone off: short low drop
     UNMUTED = "unmuted"  # microphone on: short low rise
     TIMER = "timer"  # a timer rang: bright beeps
+    CONNECTED = "connected"  # the earpiece's audio came (back): rising three-note
 
 
 # (frequency Hz or 0 for a rest, duration ms); a second frequency adds an overtone.
@@ -41,6 +42,7 @@ _MELODIES: dict[Earcon, tuple[_Note, ...]] = {
     Earcon.OFFLINE: ((784.0, 90.0), (622.0, 90.0), (466.0, 140.0)),
     Earcon.MUTED: ((440.0, 60.0), (330.0, 90.0)),
     Earcon.UNMUTED: ((330.0, 60.0), (440.0, 90.0)),
+    Earcon.CONNECTED: ((523.0, 60.0), (659.0, 60.0), (784.0, 90.0)),
     Earcon.TIMER: ((1320.0, 90.0), (0.0, 70.0), (1320.0, 90.0), (0.0, 70.0), (1320.0, 90.0)),
 }
 _OVERTONE = {Earcon.ERROR: 0.35}  # a buzzier sound for errors: add the 3rd harmonic

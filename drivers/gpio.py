@@ -139,6 +139,7 @@ class LedPattern(Enum):
     SLOW_PULSE = "slow_pulse"  # a short flash every 2 s: idle, alive
     FAST_BLINK = "fast_blink"  # 5 Hz: error or pairing
     BREATHE = "breathe"  # smooth fade in and out: listening / thinking
+    SLOW_BLINK = "slow_blink"  # 1 s on, 1 s off: waiting for the earpiece (no audio device)
 
 
 class StatusLed:
@@ -176,6 +177,8 @@ class StatusLed:
                 led.blink(on_time=0.15, off_time=1.85, fade_in_time=0.05, fade_out_time=0.1)
             elif pattern is LedPattern.FAST_BLINK:
                 led.blink(on_time=0.1, off_time=0.1)
+            elif pattern is LedPattern.SLOW_BLINK:
+                led.blink(on_time=1.0, off_time=1.0)
             else:
                 led.pulse(fade_in_time=1.0, fade_out_time=1.0)
 

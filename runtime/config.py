@@ -20,7 +20,7 @@ import yaml
 
 from runtime.config_schema import ConfigProblem, convert, section, setting
 
-Mode = Literal["realtime", "chained", "transcribe", "local"]
+Mode = Literal["realtime", "chained", "transcribe", "local", "assist"]
 DEFAULT_CONFIG_PATH = Path("/etc/maigic/maigic.yaml")
 API_KEY_ENV = "OPENAI_API_KEY"
 
@@ -63,12 +63,27 @@ class ButtonConfig:
 @dataclass(frozen=True, slots=True)
 class WakeWordConfig:
     enabled: bool = True
-    engine: Literal["micro", "keyphrase", "openwakeword"] = "micro"
+    engine: Literal["micro", "keyphrase", "openwakeword", "wyoming"] = "micro"
     model: Literal["okay_nabu", "hey_jarvis", "alexa", "hey_mycroft"] = "okay_nabu"
     phrase: str | None = setting(None, help="custom phrase for the keyphrase engine")
     model_path: Path | None = setting(None, help="openWakeWord .onnx model (user supplied)")
+    uri: str | None = setting(None, help="wyoming engine: the server, tcp://host:10400")
     sensitivity: float = setting(0.5, min=0.0, max=1.0)
     refractory_ms: int = setting(2000, min=0, max=30000)
+
+
+@dataclass(frozen=True, slots=True)
+class EarpieceButtonConfig:
+    enabled: bool = setting(True, help="the earpiece's own button as a trigger")
+    hfp: Literal["auto", "always", "never"] = setting(
+        "auto", help="AT+BVRA / AT+CKPD over bluealsa's RFCOMM D-Bus interface (and the "
+        "battery and codec); auto = when an audio device is a bluealsa PCM")
+    avrcp: Literal["auto", "always", "never"] = setting(
+        "auto", help="play/pause keys from BlueZ's AVRCP input device; auto = as hfp")
+    input_device: Path | None = setting(
+        None, help="evdev node for the AVRCP keys; null = BlueZ's '(AVRCP)' device by name")
+    hold_ms: int = setting(600, min=100, max=5000)
+    double_tap_ms: int = setting(350, min=0, max=2000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +92,7 @@ class TriggersConfig:
     keyboard: bool = False
     wake_word: WakeWordConfig = section(WakeWordConfig)
     always_listening: bool = False
+    earpiece_button: EarpieceButtonConfig = section(EarpieceButtonConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +143,11 @@ class OpenAIConfigSection:
 
 @dataclass(frozen=True, slots=True)
 class ChainedSttConfig:
-    provider: Literal["openai", "local"] = "openai"
+    provider: Literal["openai", "local", "wyoming"] = "openai"
+    base_url: str | None = setting(
+        None, help="this stage's endpoint: OpenAI-compatible http(s) URL, or tcp://host:port "
+        "for wyoming; null: openai.base_url")
+    api_key_file: Path | None = setting(None, help="key for base_url; null: the openai key")
     mode: Literal["batch", "stream", "realtime"] = "stream"
     model: str = "gpt-4o-mini-transcribe"
     language: str | None = "en"
@@ -146,7 +166,11 @@ class ChainedLlmConfig:
 
 @dataclass(frozen=True, slots=True)
 class ChainedTtsConfig:
-    provider: Literal["openai", "local"] = "openai"
+    provider: Literal["openai", "local", "wyoming"] = "openai"
+    base_url: str | None = setting(
+        None, help="this stage's endpoint: OpenAI-compatible http(s) URL, or tcp://host:port "
+        "for wyoming; null: openai.base_url")
+    api_key_file: Path | None = setting(None, help="key for base_url; null: the openai key")
     model: str = "gpt-4o-mini-tts"
     voice: str = "marin"
     instructions: str | None = None
@@ -190,6 +214,14 @@ class LocalConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class AssistConfig:
+    uri: str = setting("tcp://0.0.0.0:10700",
+                       help="where Home Assistant connects to the hub (its Wyoming satellite)")
+    name: str = setting("mAIgic hub", help="the satellite's name in Home Assistant")
+    area: str | None = setting(None, help="the area Home Assistant puts it in")
+
+
+@dataclass(frozen=True, slots=True)
 class FallbackConfig:
     enabled: bool = True
     retry_online_s: float = setting(30.0, min=1.0, max=3600.0)
@@ -225,6 +257,7 @@ class HubConfig:
     chained: ChainedConfig = section(ChainedConfig)
     transcribe: TranscribeConfig = section(TranscribeConfig)
     local: LocalConfig = section(LocalConfig)
+    assist: AssistConfig = section(AssistConfig)
     fallback: FallbackConfig = section(FallbackConfig)
     feedback: FeedbackConfig = section(FeedbackConfig)
     logging: LoggingConfig = section(LoggingConfig)
@@ -234,7 +267,7 @@ class HubConfig:
     def needs_openai(self) -> bool:
         """Whether this mode talks to an OpenAI-compatible provider at all."""
         # chained mode always has an OpenAI-compatible LLM endpoint
-        return self.mode != "local"
+        return self.mode not in ("local", "assist")
 
 
 class ConfigError(Exception):
@@ -330,6 +363,8 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
     paths: dict[str, Path | None] = {
         "openai.api_key_file": config.openai.api_key_file,
         "chained.llm.api_key_file": config.chained.llm.api_key_file,
+        "chained.stt.api_key_file": config.chained.stt.api_key_file,
+        "chained.tts.api_key_file": config.chained.tts.api_key_file,
         "triggers.wake_word.model_path": config.triggers.wake_word.model_path,
         "local.stt.model_dir": config.local.stt.model_dir,
         "local.tts.piper_model": config.local.tts.piper_model,
@@ -353,6 +388,30 @@ def _check_files(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigPr
         line = _line_of(root, "triggers.wake_word.engine")
         msg = "is required by the keyphrase engine"
         problems.append(ConfigProblem(name, line, "triggers.wake_word.phrase", msg))
+    problems += _check_stage_endpoints(config, name, root)
+    wake = config.triggers.wake_word
+    if wake.engine == "wyoming" and urlsplit(wake.uri or "").scheme != "tcp":
+        where = "triggers.wake_word.uri" if wake.uri else "triggers.wake_word.engine"
+        found = repr(wake.uri) if wake.uri else "nothing"
+        msg = f"the wyoming engine needs a tcp://host:port address, found {found}"
+        problems.append(ConfigProblem(name, _line_of(root, where), "triggers.wake_word.uri", msg))
+    return problems
+
+
+def _check_stage_endpoints(config: HubConfig, name: str, root: yaml.Node) -> list[ConfigProblem]:
+    """A chained stage's ``base_url`` must suit its provider (http(s) or Wyoming's tcp)."""
+    problems = []
+    for stage, cfg in (("stt", config.chained.stt), ("tts", config.chained.tts)):
+        key = f"chained.{stage}.base_url"
+        scheme = urlsplit(cfg.base_url).scheme if cfg.base_url else None
+        if cfg.provider == "wyoming" and scheme != "tcp":
+            found = repr(cfg.base_url) if cfg.base_url else "nothing"
+            msg = f"provider wyoming needs a tcp://host:port address, found {found}"
+            where = key if cfg.base_url else f"chained.{stage}.provider"
+            problems.append(ConfigProblem(name, _line_of(root, where), key, msg))
+        elif cfg.provider == "openai" and scheme not in (None, "http", "https"):
+            msg = f"provider openai needs an http(s):// URL, found {cfg.base_url!r}"
+            problems.append(ConfigProblem(name, _line_of(root, key), key, msg))
     return problems
 
 
@@ -368,6 +427,8 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
     for key, path in (
         ("openai.api_key_file", config.openai.api_key_file),
         ("chained.llm.api_key_file", config.chained.llm.api_key_file),
+        ("chained.stt.api_key_file", config.chained.stt.api_key_file),
+        ("chained.tts.api_key_file", config.chained.tts.api_key_file),
     ):
         if path is not None and path.is_file():
             mode = stat.S_IMODE(path.stat().st_mode)
@@ -377,7 +438,9 @@ def _warnings(config: HubConfig, name: str) -> list[str]:
                     f"run 'chmod 600 {path}'"
                 )
     for key, url in (("openai.base_url", config.openai.base_url),
-                      ("chained.llm.base_url", config.chained.llm.base_url)):
+                      ("chained.llm.base_url", config.chained.llm.base_url),
+                      ("chained.stt.base_url", config.chained.stt.base_url),
+                      ("chained.tts.base_url", config.chained.tts.base_url)):
         if url and _plain_http_off_box(url):
             warnings.append(
                 f"{name}: {key}: {url} is plain http to another machine: the API key and "

@@ -26,6 +26,7 @@ from actors.engines.fallback import FallbackEngine, TurnDetector
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
+from actors.engines.stages import StageHealth
 from drivers.local.skills import HubStatus, SkillContext, SkillRegistry
 from runtime.config import HubConfig
 from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
@@ -43,6 +44,7 @@ class EngineContext:
     skill_context: SkillContext = field(default_factory=SkillContext)
     render_earcon: EarconRenderer = no_earcons
     link: ProviderLink = field(default_factory=ProviderLink)
+    stages: StageHealth = field(default_factory=StageHealth)  # chained: per-stage endpoint/health
 
 
 @dataclass(slots=True)
@@ -150,7 +152,7 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
                                                      provider_reachable=ctx.link.online)
     if config.mode == "local":
         return WithSkills(offline, skills)
-    online, probe_per_turn = _online_engine(config, skills, parts.tts)
+    online, probe_per_turn = _online_engine(config, skills, parts, ctx.stages, offline)
     if not config.fallback.enabled:
         return WithSkills(WithAnnouncer(online, offline), skills)
     fallback = FallbackEngine(online, offline, ctx.link,
@@ -160,14 +162,20 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
     return WithSkills(fallback, skills)
 
 
-def _online_engine(config: HubConfig, skills: SkillRegistry,
-                   local_tts: BlockingTextToSpeechClient) -> tuple[ConversationEngine, bool]:
+def _online_engine(config: HubConfig, skills: SkillRegistry, local: LocalParts,
+                   stages: StageHealth,
+                   offline: LocalEngine) -> tuple[ConversationEngine, bool]:
     """The provider's engine and whether it is retried per turn (no standing connection)."""
     from runtime.online_engines import chained_engine, realtime_engine
 
+    if config.mode == "assist":  # Home Assistant connects to us: a standing connection
+        from runtime.wyoming_engines import assist_engine
+
+        return assist_engine(config, offline), False
+
     if config.mode == "realtime":
         return realtime_engine(config, skills), False
-    return chained_engine(config, skills, local_tts), True
+    return chained_engine(config, skills, local.tts, stages, local.stt), True
 
 
 def _turn_detector(config: HubConfig) -> Callable[[], TurnDetector] | None:

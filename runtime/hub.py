@@ -2,9 +2,15 @@
 
 Start order is downstream first (Supervisor, Playback, Session, Controller,
 Listener, Capture) so that nothing is told to an actor that does not exist yet;
-stop order is the reverse, after the Supervisor (so nothing is restarted while
-stopping). sd_notify: ``READY=1`` once capture and playback are open, ``STATUS=``
-on every state change, ``WATCHDOG=1`` only while every actor answers a ping.
+stopping). sd_notify: ``READY=1`` once every actor runs, audio or not (the
+earpiece may be off for hours: see :mod:`runtime.earpiece_state`), ``STATUS=`` on
+every state change, ``WATCHDOG=1`` only while every actor answers a ping.
+
+Without the earpiece's audio the hub waits visibly: one log line per change (not
+per retry), ``STATUS=waiting for the earpiece ...``, the LED slow-blinking,
+``maigic status`` saying so; triggers are ignored. When the audio comes back, a
+"connected" earcon plays; when it goes mid-turn, the turn ends (the provider is
+told, as for an interruption) and no actor restarts.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pykka
 
@@ -23,7 +29,7 @@ from actors.capture import CaptureActor
 from actors.controller import ControllerActor
 from actors.listener import ListenerActor
 from actors.mailbox import AudioMailbox
-from actors.messages import MuteRequested, Ping
+from actors.messages import AudioDevices, ButtonPressed, MuteRequested, Ping, PlayEarcon
 from actors.playback import PlaybackActor
 from actors.session import SessionActor
 from actors.supervisor import ActorFactory, SupervisionPolicy, Supervisor
@@ -37,12 +43,19 @@ from actors.wiring import (
     HubHooks,
     Wiring,
 )
+from drivers.button_logic import ButtonEventKind
 from runtime.config import ConfigError, HubConfig, load_config
+from runtime.earpiece_state import EarpieceChange, EarpieceState
 from runtime.hub_parts import HubParts, StatusLight, build_parts
 from runtime.sdnotify import SystemdNotifier
 
+if TYPE_CHECKING:
+    from drivers.earpiece import EarpieceButton
+
 log = logging.getLogger(__name__)
 
+REST_STATES = ("idle", "offline", "muted")  # the conversation is over in these
+WAITING_LED = "SLOW_BLINK"  # drivers.gpio.LedPattern: no earpiece audio
 START_ORDER = (PLAYBACK, SESSION, CONTROLLER, LISTENER, CAPTURE)
 STOP_TIMEOUT_S = 1.5  # per actor; the usual stop is a few ms
 PING_TIMEOUT_S = 2.0
@@ -86,7 +99,10 @@ class Hub:
         self.turns: deque[dict[str, float]] = deque(maxlen=50)
         self.wiring: Wiring | None = None
         self.led: StatusLight | None = None
+        self.earpiece_button: EarpieceButton | None = None
         self._opened: set[str] = set()
+        self.earpiece = self._new_earpiece_state()
+        self._led_pattern = "SLOW_PULSE"  # what the conversation state wants shown
         self._lock = threading.Lock()
         self._state_changed = threading.Condition(self._lock)
 
@@ -104,6 +120,8 @@ class Hub:
             wiring.peers.tell(CONTROLLER, MuteRequested(muted))
 
         self.parts.controls.request_mute = request_mute
+        self.parts.audio_presence.listener = self._presence
+        self.parts.controls.earpiece_status = self.earpiece_status
         factories = self._factories(wiring, self.config, self.parts)
         wiring.peers.set(SUPERVISOR, Supervisor.start(wiring, factories, self.policy))
         for role in START_ORDER:
@@ -113,19 +131,44 @@ class Hub:
             self.stop()
             raise HubStartError(f"could not start the {', '.join(dead)} actor(s); see the log")
         log.info("hub started (mode %s)", self.config.mode)
+        self._open_earpiece_button(wiring)
+        with self._lock:  # a device found missing before the Controller was in the table
+            if self.earpiece.waiting:
+                self._tell(CONTROLLER, AudioDevices(False, self.earpiece.text))
+        # Ready once the actors run, audio or not: an earpiece that is off must not
+        # keep the unit "activating" (systemd would time out and restart us forever).
+        self.ready.set()
+        self.notifier.ready(self._status_line())
+
+    def _told_earpiece_state(self, ref: pykka.ActorRef[Any]) -> pykka.ActorRef[Any]:
+        """A (re)started Controller starts believing the audio is there: say if it is not."""
+        with self._lock:
+            if self.earpiece.waiting:
+                ref.tell(AudioDevices(False, self.earpiece.text))
+        return ref
+
+    def _open_earpiece_button(self, wiring: Wiring) -> None:
+        """The earpiece's own button: its presses are the GPIO button's gestures."""
+        def press(kind: str, at_ns: int) -> None:
+            wiring.peers.tell(CONTROLLER, ButtonPressed(ButtonEventKind[kind], at_ns))
+
+        try:
+            self.earpiece_button = self.parts.earpiece(press)
+        except Exception as exc:  # noqa: BLE001 - the hub runs on without it, says why
+            log.error("the earpiece's button is not available: %s", exc)
 
     def _factories(self, wiring: Wiring, config: HubConfig,
                    parts: HubParts) -> dict[str, ActorFactory]:
         captured = AudioMailbox(max_chunks=100)  # ~2 s of 20 ms chunks
         to_session = AudioMailbox(max_chunks=500)
-        led = self.led.set if self.led is not None else None
+        led = self._show_led if self.led is not None else None
         return {
             PLAYBACK: lambda: PlaybackActor.start(
                 wiring, parts.playback, parts.earcon, config.audio.playback.period_ms),
             SESSION: lambda: SessionActor.start(
                 wiring, parts.engine, to_session, config.logging.conversation),
-            CONTROLLER: lambda: ControllerActor.start(
-                wiring, parts.settings, button_factory=parts.button, set_led=led),
+            CONTROLLER: lambda: self._told_earpiece_state(ControllerActor.start(
+                wiring, parts.settings, button_factory=parts.button, set_led=led)),
             LISTENER: lambda: ListenerActor.start(
                 wiring, captured, to_session, parts.segmenter, wake_factory=parts.wake,
                 preroll_ms=config.conversation.preroll_ms),
@@ -147,8 +190,13 @@ class Hub:
         if self.led is not None:
             self.led.close()
             self.led = None
+        if self.earpiece_button is not None:
+            self.earpiece_button.close()
+            self.earpiece_button = None
         self.ready.clear()
-        self._opened.clear()
+        with self._lock:
+            self._opened.clear()
+            self.earpiece = self._new_earpiece_state()
         log.info("hub stopped in %.0f ms", (time.monotonic() - started) * 1000)
 
     def run(self, control: HubControl) -> int:
@@ -204,7 +252,7 @@ class Hub:
         if new == self.config:
             log.info("config reloaded: no change")
             # replace a previous reload's "config error" status line: the file is fine now
-            self.notifier.status(f"{self.state} ({self.state_cause})")
+            self.notifier.status(self._status_line())
             self.notifier.ready()
             return True
         old_config, old_parts = self.config, self.parts
@@ -259,6 +307,7 @@ class Hub:
                 "mode": self.config.mode,
                 "online": self.state != "offline",
                 "devices": sorted(self._opened),
+                "earpiece": self._earpiece_snapshot(),
                 "last_turn": self.turns[-1] if self.turns else None,
                 "turns": len(self.turns),
             }
@@ -266,20 +315,82 @@ class Hub:
     # --- hooks (called from actor threads) ------------------------------------------
 
     def _device_opened(self, role: str) -> None:
+        self._presence(role, True, "open")
+
+    def _presence(self, role: str, present: bool, reason: str) -> None:
+        """A device came or went (from a driver or an actor): act once per change."""
         with self._lock:
-            self._opened.add(role)
-            ready = {CAPTURE, PLAYBACK} <= self._opened and not self.ready.is_set()
-            if ready:
-                self.ready.set()
-        if ready:
-            log.info("audio open: ready")
-            self.notifier.ready(f"ready, {self.state}")
+            if present:
+                self._opened.add(role)
+            else:
+                self._opened.discard(role)
+            change = self.earpiece.update(role, present, reason)
+            if change is not None:
+                # told under the lock, so two quick changes reach the Controller in order
+                self._tell(CONTROLLER, AudioDevices(change.connected, change.text))
+        if change is not None:
+            self._on_earpiece(change)
+
+    def _on_earpiece(self, change: EarpieceChange) -> None:
+        if change.connected:
+            log.info("earpiece connected: capture and playback open")
+            if change.was_waiting:
+                self._tell(PLAYBACK, PlayEarcon("CONNECTED"))
+        else:
+            log.warning("%s", change.text)
+        self.notifier.status(self._status_line())
+        self._show_led(self._led_pattern)
+
+    def _tell(self, role: str, message: object) -> None:
+        wiring = self.wiring
+        if wiring is not None:
+            wiring.peers.tell(role, message)
+
+    def _show_led(self, pattern: str) -> None:
+        """The conversation's LED pattern, unless the earpiece is away (then slow blink)."""
+        self._led_pattern = pattern
+        led = self.led
+        if led is None:
+            return
+        try:
+            led.set(pattern if self.earpiece.connected or not self.earpiece.waiting
+                    else WAITING_LED)
+        except Exception as exc:  # noqa: BLE001 - a broken LED must not stop the hub
+            log.warning("setting the LED failed: %s", exc)
+
+    def _status_line(self) -> str:
+        line = f"{self.state} ({self.state_cause})"
+        return line if not self.earpiece.waiting else f"{self.earpiece.text}; {line}"
+
+    def _new_earpiece_state(self) -> EarpieceState:
+        return EarpieceState({CAPTURE: self.config.audio.capture.device,
+                              PLAYBACK: self.config.audio.playback.device})
 
     def _on_state(self, state: str, cause: str) -> None:
         with self._state_changed:
             self.state, self.state_cause, self.state_since = state, cause, time.monotonic()
             self._state_changed.notify_all()
-        self.notifier.status(f"{state} ({cause})")
+        self.notifier.status(self._status_line())
+        button = self.earpiece_button
+        if button is not None and state in REST_STATES:
+            button.conversation_over()  # an HFP headset hears "+BVRA: 0"
+
+    def _earpiece_snapshot(self) -> dict[str, Any]:
+        """The device state plus what bluealsa says (battery, codec); caller holds the lock."""
+        snapshot: dict[str, Any] = dict(self.earpiece.snapshot())
+        button = self.earpiece_button
+        info = button.info() if button is not None else None
+        if info is not None:
+            snapshot.update(hfp_link=info.connected, transport=info.transport,
+                            battery_percent=info.battery_percent, codec=info.codec,
+                            codec_rate=info.sample_rate, button=info.button)
+        return snapshot
+
+    def earpiece_status(self) -> tuple[bool | None, int | None]:
+        """(connected, battery percent) for the status skill; None = not known."""
+        with self._lock:
+            snapshot = self._earpiece_snapshot()
+        return snapshot["connected"], snapshot.get("battery_percent")
 
     def _on_turn(self, figures: dict[str, float]) -> None:
         with self._lock:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from actors.capture import CaptureDevice
@@ -18,11 +18,15 @@ from actors.conversation import ConversationSettings
 from actors.engine import ConversationEngine
 from actors.listener import Segmenter, WakeWord
 from actors.playback import EarconRenderer, OnIdle, OnWritten, PlaybackDevice, PlaybackFactory
+from actors.wiring import CAPTURE, PLAYBACK
+from drivers.alsa_pcm import OnPresence
 from drivers.volume import VolumeControl
 from runtime.config import HubConfig
+from runtime.earpiece_state import AudioPresence
 from speech_api import AudioChunk
 
 if TYPE_CHECKING:
+    from drivers.earpiece import EarpieceButton
     from drivers.local.skills import SkillContext
 
 log = logging.getLogger(__name__)
@@ -38,6 +42,9 @@ class HubControls:
     def __init__(self, volume: VolumeControl) -> None:
         self.volume = volume
         self.request_mute: Callable[[bool], None] = lambda _muted: None
+        # (connected, battery percent), None = unknown; bound to the hub when it starts
+        self.earpiece_status: Callable[[], tuple[bool | None, int | None]] = \
+            lambda: (None, None)
 
     def skill_context(self) -> SkillContext:
         from drivers.local.skills import SkillContext
@@ -47,6 +54,9 @@ class HubControls:
 
         return SkillContext(get_volume=lambda: self.volume.level, set_volume=set_volume,
                             set_muted=self._set_muted)
+
+    def earpiece_now(self) -> tuple[bool | None, int | None]:
+        return self.earpiece_status()  # looked up at call time: bound once the hub starts
 
     def _set_muted(self, muted: bool) -> None:
         self.request_mute(muted)  # looked up at call time: bound once the hub starts
@@ -64,6 +74,10 @@ class HubParts:
     led: Callable[[], StatusLight | None]  # opened by the hub at start, closed at stop
     settings: ConversationSettings
     controls: HubControls
+    # the audio drivers' "device came / went" reports; the hub listens (its device state)
+    audio_presence: AudioPresence = field(default_factory=AudioPresence)
+    # the earpiece's own button (and battery, codec): opened by the hub at start
+    earpiece: Callable[[ButtonCallback], EarpieceButton | None] = lambda _on_press: None
 
 
 class StatusLight:
@@ -87,11 +101,13 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
     earcon = earcon_renderer(config)
     wake_chunk = earcon("WAKE")
     controls = HubControls(VolumeControl(round(config.audio.playback.volume * 100)))
+    presence = AudioPresence()
     return HubParts(
-        capture=lambda: alsa_capture(config),
-        playback=lambda on_written, on_idle: alsa_playback(config, on_written, on_idle,
-                                                           controls.volume),
-        engine=engine_factory(config, earcon, controls.skill_context()),
+        capture=lambda: alsa_capture(config, presence.reporter(CAPTURE)),
+        playback=lambda on_written, on_idle: alsa_playback(
+            config, on_written, on_idle, controls.volume, presence.reporter(PLAYBACK)),
+        engine=engine_factory(config, earcon, controls.skill_context(),
+                              earpiece_status=controls.earpiece_now),
         segmenter=lambda: segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
@@ -102,6 +118,8 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
             (wake_chunk.duration_ms or 0) + 2 * config.audio.playback.period_ms)
             if wake_chunk else 0),
         controls=controls,
+        audio_presence=presence,
+        earpiece=lambda on_press: earpiece_button(config, on_press),
     )
 
 
@@ -126,11 +144,12 @@ def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationS
 
 
 class _AlsaCaptureSource:
-    def __init__(self, config: HubConfig) -> None:
+    def __init__(self, config: HubConfig, on_presence: OnPresence | None = None) -> None:
         from drivers.alsa import AlsaCapture
 
         cap = config.audio.capture
-        self.capture = AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms)
+        self.capture = AlsaCapture(cap.device, cap.sample_rate, cap.channels, cap.period_ms,
+                                   on_presence=on_presence)
 
     def stream(self, stop: threading.Event) -> Iterator[AudioChunk]:
         return self.capture.stream(stop)
@@ -139,18 +158,19 @@ class _AlsaCaptureSource:
         self.capture.close()
 
 
-def alsa_capture(config: HubConfig) -> CaptureDevice:
-    return _AlsaCaptureSource(config)
+def alsa_capture(config: HubConfig, on_presence: OnPresence | None = None) -> CaptureDevice:
+    return _AlsaCaptureSource(config, on_presence)
 
 
 def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle,
-                  volume: VolumeControl | None = None) -> PlaybackDevice:
+                  volume: VolumeControl | None = None,
+                  on_presence: OnPresence | None = None) -> PlaybackDevice:
     from drivers.alsa import AlsaPlayback
 
     out = config.audio.playback
     return AlsaPlayback(out.device, out.sample_rate, out.channels, out.period_ms,
                         max_buffer_ms=out.buffer_ms, on_written=on_written, on_idle=on_idle,
-                        volume=volume)
+                        volume=volume, on_presence=on_presence)
 
 
 def earcon_renderer(config: HubConfig) -> EarconRenderer:
@@ -189,6 +209,10 @@ def wake_word(config: HubConfig) -> WakeWord | None:
     w = config.triggers.wake_word
     if not w.enabled or config.triggers.always_listening:
         return None
+    if w.engine == "wyoming":  # a wake word server on the network (the config check has the uri)
+        from drivers.wyoming import WyomingWakeWord
+
+        return WyomingWakeWord(w.uri or "", refractory_ms=w.refractory_ms)
     from drivers.local.wakeword import create_wake_word
 
     model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
@@ -199,15 +223,25 @@ def wake_word(config: HubConfig) -> WakeWord | None:
 # --- provider -----------------------------------------------------------------------
 
 
-def engine_factory(config: HubConfig, earcon: EarconRenderer | None = None,
-                   skill_context: SkillContext | None = None) -> Callable[[], ConversationEngine]:
+def engine_factory(
+    config: HubConfig, earcon: EarconRenderer | None = None,
+    skill_context: SkillContext | None = None, *,
+    earpiece_status: Callable[[], tuple[bool | None, int | None]] | None = None,
+) -> Callable[[], ConversationEngine]:
     """Every mode's engine (with offline fallback and tools): see runtime/engine_factory.py."""
-    from drivers.local.skills import SkillContext
+    from drivers.local.skills import HubStatus, SkillContext
     from runtime.engine_factory import EngineContext
     from runtime.engine_factory import engine_factory as for_mode
 
     context = EngineContext(skill_context=skill_context or SkillContext(),
                             render_earcon=earcon or (lambda _kind: None))
+    if earpiece_status is not None:
+        def status() -> HubStatus:  # what the status skill (and its tool) reports
+            connected, battery = earpiece_status()
+            return HubStatus(mode=config.mode, provider_reachable=context.link.online,
+                             earpiece_connected=connected, battery_percent=battery)
+
+        context.skill_context.status = status
     try:
         return for_mode(config, context)
     except ValueError as exc:  # an unusable local engine setting: say which
@@ -242,6 +276,26 @@ def button_factory(config: HubConfig) -> ButtonFactory | None:
             long_hold_ms=b.long_hold_ms)
 
     return gpio_button
+
+
+def uses_bluealsa(config: HubConfig) -> bool:
+    return any(d.startswith("bluealsa") for d in (config.audio.capture.device,
+                                                   config.audio.playback.device))
+
+
+def earpiece_button(config: HubConfig, on_press: ButtonCallback) -> EarpieceButton | None:
+    """The earpiece's button sources ``triggers.earpiece_button`` asks for, started."""
+    e = config.triggers.earpiece_button
+    bluealsa = uses_bluealsa(config)
+    hfp = e.hfp == "always" or (e.hfp == "auto" and bluealsa)
+    avrcp = e.enabled and (e.avrcp == "always" or (e.avrcp == "auto" and bluealsa))
+    if not (hfp or avrcp):
+        return None
+    from drivers.earpiece import EarpieceButton, EarpieceButtonSettings
+
+    return EarpieceButton(on_press, EarpieceButtonSettings(
+        hfp=hfp, hfp_button=e.enabled, avrcp=avrcp, input_device=e.input_device,
+        hold_ms=e.hold_ms, double_tap_ms=e.double_tap_ms))
 
 
 def status_led(config: HubConfig) -> StatusLight | None:

@@ -7,26 +7,29 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 
 from actors.engine import ConversationEngine
 from actors.engines.chained import ChainedEngine
 from actors.engines.history import ConversationHistory
 from actors.engines.link import ProviderLink
+from actors.engines.stages import StageHealth, WatchedChat, WatchedTextToSpeech, WatchedTranscriber
 from actors.engines.tools import ToolRunningEngine
 from actors.engines.transcribe import TranscribeEngine, TranscriptOutputs
 from actors.engines.transcribers import ClipTranscriber, LiveTranscriber, TurnTranscriber
 from actors.realtime_engine import RealtimeEngine
 from drivers.backoff import Backoff
 from drivers.local.skills import SkillRegistry
-from drivers.openai.config import OpenAIConfig
+from drivers.openai.config import OpenAIConfig, read_key_file
 from drivers.openai.realtime import OpenAIRealtimeClient, OpenAIRealtimeSession
-from runtime.config import HubConfig
+from runtime.config import ChainedLlmConfig, ChainedSttConfig, ChainedTtsConfig, HubConfig
 from runtime.logging_setup import register_secret
-from speech_api import BlockingTextToSpeechClient
+from speech_api import BlockingSpeechToTextClient, BlockingTextToSpeechClient
 from speech_api.errors import APIError
 from speech_api.events import RealtimeSessionConfig, TurnDetection
 
 LiveTranscriberOpener = Callable[[], OpenAIRealtimeSession]
+ChainedStage = ChainedSttConfig | ChainedLlmConfig | ChainedTtsConfig
 
 
 def openai_config(config: HubConfig, *, base_url: str | None = None,
@@ -70,19 +73,49 @@ def realtime_engine(config: HubConfig, skills: SkillRegistry) -> ConversationEng
 
 
 def chained_engine(config: HubConfig, skills: SkillRegistry,
-                   local_tts: BlockingTextToSpeechClient) -> ConversationEngine:
-    """``local_tts`` speaks when ``chained.tts.provider`` is local."""
+                   local_tts: BlockingTextToSpeechClient, stages: StageHealth | None = None,
+                   local_stt: BlockingSpeechToTextClient | None = None) -> ConversationEngine:
+    """``local_tts`` speaks when ``chained.tts.provider`` is local; ``stages`` records each
+    stage's endpoint and health; a stage at its own endpoint falls back to ``local_*``."""
     from drivers.openai.chat import ChatClient
 
     c = config.chained
-    llm_key = str(c.llm.api_key_file) if c.llm.api_key_file else None
-    chat = ChatClient(openai_config(config, base_url=c.llm.base_url, api_key_file=llm_key),
-                      model=c.llm.model)
+    health = stages or StageHealth()
+    for name, stage in (("stt", c.stt), ("llm", c.llm), ("tts", c.tts)):
+        provider = getattr(stage, "provider", "openai")
+        health.register(name, provider, None if provider == "local"
+                        else stage.base_url or config.openai.base_url)
+    chat = WatchedChat(ChatClient(stage_openai_config(config, c.llm), model=c.llm.model), health)
+    own_fallback = config.fallback.enabled
+    stt = WatchedTranscriber(_chained_stt(config), health,
+                             local_stt if own_fallback and _own_endpoint(c.stt) else None)
+    tts = WatchedTextToSpeech(_chained_tts(config, local_tts), health,
+                              local_tts if own_fallback and _own_endpoint(c.tts) else None)
     return ChainedEngine(
-        _chained_stt(config), chat, _chained_tts(config, local_tts),
+        stt, chat, tts,
         history=ConversationHistory(c.llm.max_history_turns),
         instructions=c.llm.instructions, skills=skills, language=c.stt.language,
     )
+
+
+def _own_endpoint(stage: ChainedSttConfig | ChainedTtsConfig) -> bool:
+    """A remote stage not at ``openai.base_url``: its failure is its own, not the provider's."""
+    return stage.provider == "wyoming" or (stage.provider == "openai"
+                                           and stage.base_url is not None)
+
+
+def stage_openai_config(config: HubConfig, stage: ChainedStage) -> OpenAIConfig:
+    """A chained stage's own endpoint and key, each inheriting ``openai.*`` when unset."""
+    built = openai_config(config, base_url=stage.base_url)
+    if stage.api_key_file is None:
+        return built
+    # the stage's own key file wins over $OPENAI_API_KEY (which is the main provider's key)
+    try:
+        key = read_key_file(stage.api_key_file.expanduser())
+    except APIError:  # unreadable now: reported when the stage first connects
+        return replace(built, api_key_file=str(stage.api_key_file))
+    register_secret(key)
+    return replace(built, api_key=key)
 
 
 def _chained_stt(config: HubConfig) -> TurnTranscriber:
@@ -91,11 +124,16 @@ def _chained_stt(config: HubConfig) -> TurnTranscriber:
         from drivers.local.stt import LocalSpeechToTextClient
 
         return ClipTranscriber(LocalSpeechToTextClient(mode="free"), language=None)
+    if stt.provider == "wyoming":
+        from runtime.wyoming_engines import wyoming_stt
+
+        return ClipTranscriber(wyoming_stt(config), language=stt.language)
     if stt.mode == "realtime":
-        return LiveTranscriber(_transcription_opener(config, stt.model, stt.language))
+        return LiveTranscriber(_transcription_opener(config, stt.model, stt.language,
+                                                     stage_openai_config(config, stt)))
     from drivers.openai.stt import OpenAISpeechToTextClient
 
-    client = OpenAISpeechToTextClient(openai_config(config), model=stt.model)
+    client = OpenAISpeechToTextClient(stage_openai_config(config, stt), model=stt.model)
     return ClipTranscriber(client, language=stt.language, stream=stt.mode == "stream")
 
 
@@ -104,15 +142,19 @@ def _chained_tts(config: HubConfig,
     tts = config.chained.tts
     if tts.provider == "local":
         return local_tts
+    if tts.provider == "wyoming":
+        from runtime.wyoming_engines import wyoming_tts
+
+        return wyoming_tts(config)
     from drivers.openai.tts import OpenAITextToSpeechClient
 
-    return OpenAITextToSpeechClient(openai_config(config), model=tts.model, voice=tts.voice,
-                                    instructions=tts.instructions)
+    return OpenAITextToSpeechClient(stage_openai_config(config, tts), model=tts.model,
+                                    voice=tts.voice, instructions=tts.instructions)
 
 
-def _transcription_opener(config: HubConfig, model: str,
-                          language: str | None) -> LiveTranscriberOpener:
-    client = OpenAIRealtimeClient(openai_config(config))
+def _transcription_opener(config: HubConfig, model: str, language: str | None,
+                          endpoint: OpenAIConfig | None = None) -> LiveTranscriberOpener:
+    client = OpenAIRealtimeClient(endpoint or openai_config(config))
     session_config = RealtimeSessionConfig(model=model, language=language,
                                            turn_detection=TurnDetection.NONE)
 

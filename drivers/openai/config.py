@@ -88,7 +88,7 @@ class OpenAIConfig:
         if env:
             return env
         if self.api_key_file:
-            return _read_key_file(Path(self.api_key_file).expanduser())
+            return read_key_file(Path(self.api_key_file).expanduser())
         raise APIError(
             "no OpenAI API key: pass api_key, set OPENAI_API_KEY, or point api_key_file "
             "at a file holding the key",
@@ -136,7 +136,7 @@ class OpenAIConfig:
         )
 
 
-def _read_key_file(path: Path) -> str:
+def read_key_file(path: Path) -> str:
     try:
         mode = path.stat().st_mode
         text = path.read_text(encoding="utf-8").strip()

@@ -302,6 +302,10 @@ def check_hub(config: HubConfig) -> Check:
     state = str(status.get("state", "unknown"))
     detail = (f"state {state}, mode {status.get('mode')}, "
               f"devices open: {', '.join(status.get('devices') or []) or 'none'}")
+    earpiece = status.get("earpiece")
+    if isinstance(earpiece, dict) and earpiece.get("connected") is False:
+        return Check("hub", Verdict.WARN, f"{detail}; {earpiece.get('audio')}",
+                     "switch the earpiece on / bring it close; see the earpiece line")
     if state.lower() == "offline":
         cause = status.get("cause") or "provider unreachable"
         return Check("hub", Verdict.WARN, f"{detail} ({cause})",

@@ -13,7 +13,8 @@ from runtime.config import DEFAULT_CONFIG_PATH, ConfigError, StatusConfig, load_
 from runtime.status import query_status
 
 # shown first, in this order; anything else the hub reports follows
-LEADING_KEYS = ("state", "mode", "online", "provider", "devices", "last_turn", "errors")
+LEADING_KEYS = ("state", "mode", "online", "provider", "devices", "earpiece", "last_turn",
+                "errors")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

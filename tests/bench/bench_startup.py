@@ -2,8 +2,9 @@
 
 The real entry point (``python -m runtime.cli run``) with the default triggers
 (wake word model loaded) in each mode, the capture FIFO fed with silence and the
-fake server on 127.0.0.1 for the online modes. READY=1 is sent once capture and
-playback are open, exactly as systemd would receive it.
+fake server on 127.0.0.1 for the online modes. READY=1 is sent once the actors run
+(audio or not), exactly as systemd would receive it; ``startup_no_audio`` starts
+with neither the capture FIFO nor the playback PCM there (the earpiece is off).
 """
 
 from __future__ import annotations
@@ -30,13 +31,15 @@ class StartupError(RuntimeError):
     pass
 
 
-def start_once(mode: str, limit: CpuLimit | None = None) -> float:
-    """Seconds from spawning ``maigic run`` to its READY=1 datagram."""
+def start_once(mode: str, limit: CpuLimit | None = None, *, audio: bool = True) -> float:
+    """Seconds from spawning ``maigic run`` to its READY=1 datagram (``audio=False``: no
+    capture or playback device exists)."""
     with tempfile.TemporaryDirectory(prefix="maigic-bench-start-") as tmp, \
             FakeOpenAIServer() as server:
         work = Path(tmp)
+        away = "" if audio else "audio: {playback: {device: earpiece_away}}\n"
         config = write_config(work, server, f"mode: {mode}\ntriggers: {{button: "
-                                            "{enabled: false}}\n")
+                                            "{enabled: false}}\n" + away)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         sock.bind(str(work / "notify.sock"))
         sock.settimeout(1.0)
@@ -46,8 +49,9 @@ def start_once(mode: str, limit: CpuLimit | None = None) -> float:
                 "--config", str(config)]
         log_path = work / "run.log"
         try:
-            with FifoFeeder(work / "capture.fifo", bytes(RATE * 2 * 90), RATE), \
-                    log_path.open("wb") as log_file:
+            feeder = FifoFeeder(work / ("capture.fifo" if audio else "unused.fifo"),
+                                bytes(RATE * 2 * 90), RATE)
+            with feeder, log_path.open("wb") as log_file:
                 spawned = time.monotonic()
                 with limited_popen(argv, limit, env=env, stdout=log_file,
                                    stderr=subprocess.STDOUT) as (proc, _how):
@@ -91,4 +95,15 @@ def run(reps: int) -> tuple[list[Figure], dict[str, object]]:
                           goal_median=1.5, keep_samples=False,
                           note=f"failed: {errors[mode].splitlines()[0]}" if mode in errors
                           else ""))
+    no_audio: list[float] = []
+    for _ in range(reps):
+        try:
+            no_audio.append(start_once("local", audio=False))
+        except StartupError as exc:
+            errors["no_audio"] = str(exc)
+            break
+    out.append(figure("startup_no_audio", "start-up to READY=1, local mode, no audio device",
+                      no_audio, "s", goal_median=1.5, keep_samples=False,
+                      note=f"failed: {errors['no_audio'].splitlines()[0]}"
+                      if "no_audio" in errors else ""))
     return out, {"startup_errors": errors, "repo": str(REPO)}

@@ -45,10 +45,12 @@ def test_device_lost_mid_stream_reopens_with_backoff_and_resumes(
         alsaaudio.ALSAAudioError("Cannot allocate memory"),
         FakeCapturePcm(second, 16000, 1, 320),
     ])
-    cap = AlsaCapture("bluealsa:DEV=00:00:00:00:00:00,PROFILE=sco", 16000, pcm_factory=factory)
+    changes: list[tuple[bool, str]] = []
+    cap = AlsaCapture("bluealsa:DEV=00:00:00:00:00:00,PROFILE=sco", 16000, pcm_factory=factory,
+                      on_presence=lambda present, why: changes.append((present, why)))
     stop = threading.Event()
     got = []
-    with caplog.at_level(logging.WARNING):
+    with caplog.at_level(logging.DEBUG, logger="drivers"):
         for chunk in cap.stream(stop, Backoff(initial=0.01, maximum=0.05, jitter=0.0)):
             got.append(chunk.data)
             if len(got) == 6:
@@ -56,8 +58,14 @@ def test_device_lost_mid_stream_reopens_with_backoff_and_resumes(
     assert got == first + second
     assert len(factory.opens) == 4
     assert not cap.is_open
-    assert "waiting for capture device bluealsa" in caplog.text
+    # one line per change (lost, back), not per retry; the retries only at DEBUG
+    told = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert [line.split(":")[0] for line in told] == [
+        "capture device bluealsa", "capture device bluealsa"], told
+    assert "lost" in told[0] and "open again" in told[1]
+    assert "still waiting for capture device bluealsa" in caplog.text
     assert "daemon is down" in caplog.text  # the misleading ALSA message is explained
+    assert [present for present, _ in changes] == [True, False, True]
 
 
 def test_stream_stops_while_waiting_for_a_device() -> None:

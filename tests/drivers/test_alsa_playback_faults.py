@@ -47,8 +47,10 @@ def test_device_lost_mid_stream_reopens_with_backoff_and_resumes(
     factory = FakePcmFactory([first, alsaaudio.ALSAAudioError("Cannot allocate memory"), second])
     audio = noise_pcm(16000, 0.3)
     backoff = Backoff(initial=0.01, maximum=0.05, jitter=0.0)
-    with caplog.at_level(logging.WARNING), AlsaPlayback(
-        "bluealsa:DEV=00:00:00:00:00:00,PROFILE=sco", 16000, pcm_factory=factory, backoff=backoff
+    changes: list[bool] = []
+    with caplog.at_level(logging.INFO), AlsaPlayback(
+        "bluealsa:DEV=00:00:00:00:00:00,PROFILE=sco", 16000, pcm_factory=factory, backoff=backoff,
+        on_presence=lambda present, _why: changes.append(present),
     ) as play:
         play.enqueue(AudioChunk.pcm(audio, 16000), "reply")
         assert play.drain(timeout=5)
@@ -57,7 +59,9 @@ def test_device_lost_mid_stream_reopens_with_backoff_and_resumes(
     # Two periods before the loss, the lost period is gone, the rest plays on the new device.
     assert bytes(first.written) == audio[: 2 * 640]
     assert bytes(second.written) == audio[3 * 640 :]
-    assert "waiting for playback device bluealsa" in caplog.text
+    assert "playback device bluealsa:DEV=00:00:00:00:00:00,PROFILE=sco lost" in caplog.text
+    assert "open again" in caplog.text
+    assert changes == [True, False, True]  # reported once per change
 
 
 def test_flush_on_a_buffering_device_drops_and_counts_only_heard_audio() -> None:

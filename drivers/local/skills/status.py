@@ -15,12 +15,14 @@ class StatusSkill(Skill):
     )
     grammar: ClassVar[str] = (
         "what's your status | what is your status | status report | are you online"
+        " | how much battery does my earpiece have | what's the earpiece battery"
     )
     patterns = patterns(
         r"\b(?:what's|what is|how is) (?:your|the) status\b",
         r"\bstatus report\b",
         r"\bare you (?:online|connected)\b",
         r"^status$",
+        r"\bbattery\b",
     )
 
     def run(self, arguments: dict[str, Any], context: SkillContext) -> SkillResult:
@@ -36,6 +38,8 @@ class StatusSkill(Skill):
             )
         if status.battery_percent is not None:
             parts.append(f"Earpiece battery at {status.battery_percent} percent.")
+        elif status.earpiece_connected:
+            parts.append("The earpiece does not report its battery.")
         if status.muted:
             parts.append("The microphone is muted.")
         return SkillResult(
