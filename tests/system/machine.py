@@ -66,8 +66,10 @@ def build_rootfs(arch: str, log: Path | None = None) -> Path:
     partial = root.with_name(root.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
     packages = sorted(set(BASE_PACKAGES) | set(installer_apt_packages()))
+    debs = CACHE_DIR / f"debs-{SUITE}-{arch}"  # a changed package list downloads only what is new
+    debs.mkdir(exist_ok=True)
     command = [
-        "debootstrap", "--variant=minbase", f"--arch={arch}",
+        "debootstrap", "--variant=minbase", f"--arch={arch}", f"--cache-dir={debs}",
         f"--include={','.join(packages)}", SUITE, str(partial), MIRROR,
     ]
     with open(log or os.devnull, "ab") as out:
