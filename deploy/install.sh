@@ -310,7 +310,10 @@ start_services() {
     fi
     system systemctl daemon-reload
     if [[ " ${CHANGED_FILES[*]} " == *" $UNIT_DIR/bluealsa.service.d/maigic-hfp.conf "* ]]; then
-        system systemctl restart bluealsa.service
+        # no Bluetooth adapter (yet) must not stop the install: the hub waits for the earpiece
+        system systemctl restart bluealsa.service \
+            || say "warning: bluealsa did not restart (no Bluetooth adapter?); the hub starts" \
+                "anyway and waits for the earpiece: see 'systemctl status bluealsa'"
     fi
     system systemctl enable --now maigic.service
     if ((${#CHANGED_FILES[@]} || PACKAGES_REFRESHED)); then
