@@ -92,7 +92,7 @@ def main() -> int:
         # qemu-user runs arm64 code 10-20x slower than a Pi does: the conversation's own
         # think_timeout_s (15 s) is raised for the demo, nothing else changes
         demo = machine.run(
-            "sed 's/^  think_timeout_s: [0-9.]*/  think_timeout_s: 300.0/' /etc/maigic/maigic.yaml"
+            "sed 's/^  think_timeout_s: [0-9.]*/  think_timeout_s: 120.0/' /etc/maigic/maigic.yaml"
             " > /tmp/demo.yaml && cd /tmp && maigic demo --config /tmp/demo.yaml --timeout 600",
             timeout=900)
         note(f"maigic demo: exit {demo.returncode} in {time.monotonic() - t:.1f} s")
