@@ -34,6 +34,8 @@ readonly APT_PACKAGES=(
 # The PyPI lgpio wheel is broken on the Pi, so the venv sees this one. Raspberry Pi OS has it;
 # plain Debian bookworm does not (no GPIO there either).
 readonly GPIO_PACKAGE=python3-lgpio
+# The Silero VAD model (vad.engine: silero), installed without its torch dependency.
+readonly SILERO_VAD="silero-vad>=5,<7"
 
 ROOT=""
 DRY_RUN=0
@@ -165,6 +167,34 @@ install_file() {
     CHANGED_FILES+=("$2")
 }
 
+# ensure_owner PATH MODE USER GROUP: a kept file gets the mode and owner it should have
+# (a file left by an earlier install may carry a removed user's bare uid/gid).
+ensure_owner() {
+    local path="$ROOT$1" mode="$2" owner
+    owner="$(owner_ids "$3" "$4")"
+    [[ -e "$path" ]] || return 0
+    if [[ "$(stat -c '%a %u:%g' "$path")" != "${mode#0} $owner" ]]; then
+        change chmod "$mode" "$path"
+        change chown "$owner" "$path"
+        done_say "fixed mode/owner of $1"
+    fi
+}
+
+# Files under DIR whose uid or gid has no name in the target root (their user was removed):
+# given to root:GROUP, so a later account that reuses the number never owns them.
+adopt_orphans() {
+    local dir="$1" group="$2" path uid gid owner
+    [[ -d "$ROOT$dir" ]] || return 0
+    owner="$(owner_ids root "$group")"
+    while IFS=' ' read -r uid gid path; do
+        if [[ -z "$(awk -F: -v n="$uid" '$3 == n { print $1 }' "$ROOT/etc/passwd")" \
+            || -z "$(awk -F: -v n="$gid" '$3 == n { print $1 }' "$ROOT/etc/group")" ]]; then
+            change chown "$owner" "$path"
+            done_say "gave ${path#"$ROOT"} (owned by bare uid $uid/gid $gid) to root:$group"
+        fi
+    done < <(find "$ROOT$dir" -printf '%U %G %p\n')
+}
+
 remove_path() {
     if [[ -e "$ROOT$1" || -L "$ROOT$1" ]]; then
         change rm -rf -- "$ROOT$1"
@@ -180,7 +210,8 @@ install_packages() {
     system apt-get update
     system env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         "${APT_PACKAGES[@]}"
-    if [[ -n "$ROOT" || "$DRY_RUN" -eq 1 ]] || apt-cache show "$GPIO_PACKAGE" >/dev/null 2>&1; then
+    # --dry-run asks apt-cache like the real run (read-only); a scratch root only plans it
+    if [[ -n "$ROOT" ]] || apt-cache show "$GPIO_PACKAGE" >/dev/null 2>&1; then
         system env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
             "$GPIO_PACKAGE"
     else
@@ -196,6 +227,9 @@ install_venv() {
         system python3 -m venv --system-site-packages "$VENV_DIR"
     fi
     system "$VENV_DIR/bin/pip" install --disable-pip-version-check --upgrade "${SRC_DIR}[$EXTRAS]"
+    # vad.engine: silero needs the model file only; the package's own dependencies pull in torch
+    system "$VENV_DIR/bin/pip" install --disable-pip-version-check --upgrade --no-deps \
+        "$SILERO_VAD"
     # the code may have changed even when no managed file did: the service must restart
     PACKAGES_REFRESHED=1
 }
@@ -218,8 +252,10 @@ point_config_at_key() {
 
 install_config() {
     ensure_dir "$CONF_DIR" 0750 root "$SERVICE_USER"
+    adopt_orphans "$CONF_DIR" "$SERVICE_USER"
     if [[ -e "$ROOT$CONF_FILE" ]]; then
         say "keeping existing $CONF_FILE"
+        ensure_owner "$CONF_FILE" 0640 root "$SERVICE_USER"
     else
         install_file "$SRC_DIR/config/maigic.yaml" "$CONF_FILE" 0640 root "$SERVICE_USER"
     fi
@@ -238,6 +274,8 @@ install_key() {
     fi
     if [[ -z "$key" ]]; then
         if [[ -n "$API_KEY_SOURCE" ]]; then die "--api-key-file $API_KEY_SOURCE is empty"; fi
+        # a key kept from an earlier install: the (possibly new) service user must own it
+        ensure_owner "$KEY_FILE" 0600 "$SERVICE_USER" "$SERVICE_USER"
         return 0
     fi
     tmp="$(umask 077 && mktemp)"
@@ -272,7 +310,10 @@ start_services() {
     fi
     system systemctl daemon-reload
     if [[ " ${CHANGED_FILES[*]} " == *" $UNIT_DIR/bluealsa.service.d/maigic-hfp.conf "* ]]; then
-        system systemctl restart bluealsa.service
+        # no Bluetooth adapter (yet) must not stop the install: the hub waits for the earpiece
+        system systemctl restart bluealsa.service \
+            || say "warning: bluealsa did not restart (no Bluetooth adapter?); the hub starts" \
+                "anyway and waits for the earpiece: see 'systemctl status bluealsa'"
     fi
     system systemctl enable --now maigic.service
     if ((${#CHANGED_FILES[@]} || PACKAGES_REFRESHED)); then
@@ -311,13 +352,23 @@ do_uninstall() {
     remove_path "$CLI_LINK"
     remove_path "$APP_DIR"
     remove_path "$STATE_DIR"
+    if [[ -d "$ROOT$CONF_DIR" ]]; then
+        # the kept config and key must not stay owned by a uid/gid that a later account may reuse
+        change chown -R root:root "$ROOT$CONF_DIR"
+        done_say "gave $CONF_DIR to root (the $SERVICE_USER user is removed)"
+    fi
+    local -a prefix
+    mapfile -t prefix < <(id_args)
     if has_user "$SERVICE_USER"; then
-        local -a prefix
-        mapfile -t prefix < <(id_args)
         change userdel "${prefix[@]}" "$SERVICE_USER"
         done_say "removed user $SERVICE_USER"
     fi
-    say "kept $CONF_DIR (your config and key); apt packages are left installed"
+    if has_group "$SERVICE_USER"; then
+        # userdel keeps a user group that still has members; nothing else uses this one
+        change groupdel "${prefix[@]}" "$SERVICE_USER"
+        done_say "removed group $SERVICE_USER"
+    fi
+    say "kept $CONF_DIR (your config and key, now owned by root); apt packages are left installed"
 }
 
 main() {

@@ -323,14 +323,21 @@ def load_config(path: str | Path) -> LoadedConfig:
 
 def _read_text(p: Path) -> str:
     name = str(p)
-    if p.is_dir():
-        raise ConfigError([ConfigProblem(name, None, "", "is a directory; expected a YAML file")])
     try:
+        # inside the try: is_dir() itself raises PermissionError in a directory the user
+        # cannot search (/etc/maigic is root:maigic 0750)
+        if p.is_dir():
+            msg = "is a directory; expected a YAML file"
+            raise ConfigError([ConfigProblem(name, None, "", msg)])
         return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([ConfigProblem(name, None, "", "no such file")]) from None
     except UnicodeDecodeError as exc:
         msg = f"is not UTF-8 text (byte {exc.start}); expected a YAML file"
+        raise ConfigError([ConfigProblem(name, None, "", msg)]) from None
+    except PermissionError as exc:
+        msg = (f"cannot be read: {exc.strerror or exc}; run it as root (sudo) or as a member "
+               "of the 'maigic' group")
         raise ConfigError([ConfigProblem(name, None, "", msg)]) from None
     except OSError as exc:
         msg = f"cannot be read: {exc.strerror or exc}"

@@ -253,6 +253,8 @@ class Hub:
             return False
         if new == self.config:
             log.info("config reloaded: no change")
+            # replace a previous reload's "config error" status line: the file is fine now
+            self.notifier.status(self._status_line())
             self.notifier.ready()
             return True
         old_config, old_parts = self.config, self.parts

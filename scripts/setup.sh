@@ -9,7 +9,8 @@ extras="${1:-local}"
 
 # alsa-lib headers + compiler (pyalsaaudio builds from source), offline voices, real speech for tests,
 # sox for audio checks, shellcheck/systemd-analyze for the deploy checks; openssl (a self-signed
-# certificate for the TLS test), passwd (useradd into a scratch root) and util-linux (taskset).
+# certificate for the TLS test), passwd (useradd into a scratch root) and util-linux (taskset,
+# nsenter); debootstrap and systemd-container (systemd-nspawn) boot the tests/system container.
 APT_PACKAGES=(
   python3 python3-venv python3-dev build-essential pkg-config
   libasound2-dev alsa-utils libsndfile1
@@ -17,6 +18,7 @@ APT_PACKAGES=(
   shellcheck systemd
   openssl passwd util-linux
   dbus-daemon
+  debootstrap systemd-container
 )
 
 missing=()

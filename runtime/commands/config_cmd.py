@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from runtime.commands.access import permission_problem
 from runtime.config import API_KEY_ENV, DEFAULT_CONFIG_PATH, ConfigError, HubConfig, load_config
 
 
@@ -32,6 +33,10 @@ def resolve_path(args: argparse.Namespace) -> Path:
 
 def run_check(args: argparse.Namespace) -> int:
     path = resolve_path(args)
+    denied = permission_problem(path, "config check")
+    if denied:
+        print(denied, file=sys.stderr)
+        return 1
     try:
         loaded = load_config(path)
     except ConfigError as exc:
@@ -48,6 +53,10 @@ def run_check(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     path = resolve_path(args)
+    denied = permission_problem(path, "config show")
+    if denied:
+        print(denied, file=sys.stderr)
+        return 1
     try:
         loaded = load_config(path)
     except ConfigError as exc:

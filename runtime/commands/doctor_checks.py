@@ -274,9 +274,14 @@ def check_service() -> Check:
         return Check("service", verdict, state,
                      "" if verdict is Verdict.OK else f"sudo systemctl enable {SERVICE}")
     if active == "failed":
+        # after StartLimitBurst crashes systemd refuses a plain restart until reset-failed
+        result = tools.run_tool(["systemctl", "show", "-P", "Result", SERVICE],
+                                package="systemd").output.strip()
+        if result == "start-limit-hit":
+            state += ", start limit hit: systemd stopped restarting it"
         return Check("service", Verdict.FAIL, state,
-                     f"see 'journalctl -u {SERVICE} -n 50', fix, then 'sudo systemctl restart "
-                     f"{SERVICE}'")
+                     f"see 'journalctl -u {SERVICE} -n 50', fix, then 'sudo systemctl "
+                     f"reset-failed {SERVICE} && sudo systemctl restart {SERVICE}'")
     if active == "activating":
         return Check("service", Verdict.WARN, state, "starting; run 'maigic doctor' again soon")
     return Check("service", Verdict.FAIL, state, f"sudo systemctl enable --now {SERVICE}")
@@ -285,9 +290,9 @@ def check_service() -> Check:
 def check_hub(config: HubConfig) -> Check:
     """What the running hub itself says over its status socket."""
     path = config.status.socket
-    if not path.exists():
-        return Check("hub", Verdict.SKIP, f"not running (no {path})")
     try:
+        if not path.exists():
+            return Check("hub", Verdict.SKIP, f"not running (no {path})")
         status = query_status(path)
     except PermissionError:
         return Check("hub", Verdict.FAIL, f"{path} is owner-only", "run 'sudo maigic doctor'")
@@ -308,7 +313,8 @@ def check_hub(config: HubConfig) -> Check:
     return Check("hub", Verdict.OK, detail)
 
 
-def check_clock() -> Check:
+def check_clock(config: HubConfig | None = None) -> Check:
+    """NTP sync; only a warning when the config needs no provider (TLS is what needs the time)."""
     try:
         result = tools.run_tool(["timedatectl", "show", "-p", "NTPSynchronized", "--value"],
                                 package="systemd", timeout=5.0)
@@ -319,6 +325,10 @@ def check_clock() -> Check:
         return Check("clock", Verdict.SKIP, "timedatectl gave no answer (systemd not running?)")
     if value == "yes":
         return Check("clock", Verdict.OK, "synchronised (NTP)")
+    if config is not None and not config.needs_openai:
+        return Check("clock", Verdict.WARN,
+                     f"not synchronised; mode '{config.mode}' is offline and does not need it",
+                     "before going online: connect to the network; 'sudo timedatectl set-ntp true'")
     return Check("clock", Verdict.FAIL,
                  "not synchronised: the Pi has no battery clock, and TLS fails with a wrong time",
                  "connect to the network; 'sudo timedatectl set-ntp true'")

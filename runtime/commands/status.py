@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from runtime.commands.access import permission_problem
 from runtime.config import DEFAULT_CONFIG_PATH, ConfigError, StatusConfig, load_config
 from runtime.status import query_status
 
@@ -34,9 +35,19 @@ def socket_path(args: argparse.Namespace) -> Path:
 
 
 def run_status(args: argparse.Namespace) -> int:
+    if args.socket is None:
+        config_path = Path(getattr(args, "config", None) or DEFAULT_CONFIG_PATH)
+        denied = permission_problem(config_path, "status")
+        if denied:
+            print(denied, file=sys.stderr)
+            return 1
     path = socket_path(args)
     try:
         status = query_status(path)
+    except PermissionError as exc:
+        print(f"maigic status: {path}: {exc.strerror or exc} (the status socket is for root and "
+              "the 'maigic' user); run 'sudo maigic status'", file=sys.stderr)
+        return 1
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         print(f"maigic status: no running hub answers at {path} ({reason})", file=sys.stderr)

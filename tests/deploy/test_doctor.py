@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +18,8 @@ from runtime.status import StatusServer
 from tests.alsa.alsa_harness import CAPTURE_PCM, PLAYBACK_PCM, noise_pcm, use_alsa_files
 from tests.deploy.fake_tools import MAC, NAME, install_fake_tools
 from tests.fakes.openai_server import FakeOpenAIServer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -214,6 +219,54 @@ def test_system_state_failures(machine: Path, server: FakeOpenAIServer,
     assert "journalctl -u maigic.service" in lines["service"]
     assert "not synchronised" in lines["clock"] and "timedatectl set-ntp true" in lines["clock"]
     assert "no GPIO on this machine" in lines["gpio"]
+    assert "start limit" not in lines["service"]
+
+
+def test_start_limit_advice_resets_the_failed_state(
+        machine: Path, server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # after StartLimitBurst crashes a plain restart is refused until reset-failed
+    monkeypatch.setenv("FAKE_ACTIVE", "failed")
+    monkeypatch.setenv("FAKE_RESULT", "start-limit-hit")
+    code, lines = doctor(write_config(machine, server.base_url, server.api_key), capsys)
+    assert code == 1
+    assert "start limit hit" in lines["service"]
+    advice = "sudo systemctl reset-failed maigic.service && sudo systemctl restart"
+    assert advice in lines["service"]
+
+
+def test_unsynchronised_clock_is_only_a_warning_offline(
+        machine: Path, server: FakeOpenAIServer, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("FAKE_NTP", "no")
+    config = write_config(machine, server.base_url, server.api_key)
+    config.write_text(config.read_text().replace("mode: realtime", "mode: local"))
+    _, lines = doctor(config, capsys)
+    assert verdicts(lines)["clock"] == "warn"
+    assert "mode 'local' is offline" in lines["clock"]
+
+
+@pytest.mark.parametrize("command", [["doctor"], ["config", "check"], ["status"]])
+def test_a_user_outside_the_group_gets_one_clear_line(tmp_path: Path, command: list[str]) -> None:
+    # /etc/maigic is root:maigic 0750: an ordinary user cannot even look inside it, and
+    # pathlib's is_dir() raised PermissionError there. Root ignores permissions, so as root the
+    # command runs as 'nobody' (setpriv); otherwise as the current user.
+    conf_dir = tmp_path / "etc-maigic"
+    conf_dir.mkdir()
+    (conf_dir / "maigic.yaml").write_text("mode: local\n")
+    conf_dir.chmod(0o700)
+    tmp_path.chmod(0o755)
+    argv = [sys.executable, "-m", "runtime.cli", "--config", str(conf_dir / "maigic.yaml"),
+            *command]
+    if os.geteuid() == 0:
+        argv = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *argv]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False,
+                          cwd=REPO_ROOT, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert f"run 'sudo maigic {' '.join(command)}'" in done.stderr
+    assert "Permission denied" in done.stderr
 
 
 @pytest.mark.parametrize(

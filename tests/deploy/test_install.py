@@ -208,6 +208,52 @@ def test_uninstall_removes_what_it_added_but_keeps_the_config(
     assert (scratch_root / "etc/maigic/maigic.yaml").is_file()
     assert (scratch_root / "etc/maigic/openai.key").read_text() == KEY + "\n"
     assert "planned: systemctl disable --now maigic.service" in result.stdout
+    # nothing kept is left to a bare uid/gid that a later account could be given
+    assert "\nmaigic:" not in (scratch_root / "etc/group").read_text()
+    for kept in ("etc/maigic", "etc/maigic/maigic.yaml", "etc/maigic/openai.key"):
+        assert mode_owner(scratch_root / kept)[1:] == (0, 0), kept
+    assert mode_owner(scratch_root / "etc/maigic/openai.key")[0] == 0o600
+
+
+def test_reinstall_after_uninstall_with_the_old_uid_reused(
+    repo: Path, scratch_root: Path
+) -> None:
+    run_installer(repo, "--root", str(scratch_root), env={"MAIGIC_OPENAI_API_KEY": KEY})
+    old_uid, _ = ids(scratch_root, "maigic")
+    run_installer(repo, "--root", str(scratch_root), "--uninstall")
+    # another system account now has the number the maigic user had
+    subprocess.run(["useradd", "--prefix", str(scratch_root), "--system", "--uid", str(old_uid),
+                    "--user-group", "--no-create-home", "other"], check=True, timeout=30)
+    # a file left owned by a bare number (an install from before this fix) is adopted too
+    stray = scratch_root / "etc/maigic/maigic.yaml.bak"
+    stray.write_text("old\n")
+    os.chown(stray, 4242, 4243)
+    result = run_installer(repo, "--root", str(scratch_root))  # the key is not passed again
+    uid, gid = ids(scratch_root, "maigic")
+    assert uid != old_uid
+    conf = scratch_root / "etc/maigic"
+    assert mode_owner(conf) == (0o750, 0, gid)
+    assert mode_owner(conf / "maigic.yaml") == (0o640, 0, gid)
+    assert mode_owner(conf / "openai.key") == (0o600, uid, gid)
+    assert mode_owner(stray)[1:] == (0, gid)
+    assert "owned by bare uid 4242/gid 4243" in result.stdout
+    other_uid, other_gid = ids(scratch_root, "other")
+    for path in [conf, *conf.iterdir()]:
+        assert other_uid != path.stat().st_uid and other_gid != path.stat().st_gid, path
+    # and then it settles: a further run changes nothing
+    before = snapshot(scratch_root)
+    assert "done: no file changed" in run_installer(repo, "--root", str(scratch_root)).stdout
+    assert snapshot(scratch_root) == before
+
+
+def test_dry_run_plans_the_gpio_package_only_where_apt_has_it(repo: Path) -> None:
+    # the real run asks apt-cache; the dry run must list what the real run would do
+    available = subprocess.run(["apt-cache", "show", "python3-lgpio"], capture_output=True,
+                               timeout=60, check=False).returncode == 0
+    result = run_installer(repo, "--dry-run")
+    planned = "apt-get install -y --no-install-recommends python3-lgpio" in result.stdout
+    assert planned == available
+    assert ("not in the apt sources" in result.stdout) != available
 
 
 @pytest.mark.parametrize(
