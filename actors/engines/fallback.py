@@ -72,13 +72,16 @@ class FallbackEngine:
         self._lock = threading.Lock()
         self._emit: Emit | None = None
         self._detector: TurnDetector | None = None
-        # the only state kept here: where the current turn goes, the online turn still
-        # waiting for its answer, the online answer being received, the notice
+        # the state kept here: where the current turn goes, the online turn still waiting
+        # for its answer, the online answer being received, the notice
         self._route_online: bool | None = None
         self._pending: tuple[AudioChunk, ...] | None = None
         self._in_flight: str | None = None
         self._notice_due = True
         self._ready_sent = False
+        # the last committed turn and where it went, until the user goes on or a new one
+        self._committed: tuple[AudioChunk, ...] = ()
+        self._committed_online = False
 
     # --- ConversationEngine ---------------------------------------------------------
 
@@ -101,6 +104,28 @@ class FallbackEngine:
             self._detect_turn(chunk)
 
     def end_turn(self) -> None:
+        self._end_turn(screened=False)
+
+    def end_turn_screened(self) -> None:
+        """A turn that came without a trigger: offline, the local engine answers it only if
+        it is a request; online, the provider's engine decides (as it does unwrapped)."""
+        self._end_turn(screened=True)
+
+    def resume_turn(self) -> bool:
+        """The user went on speaking after the commit: this engine's copy of the turn goes
+        back in front of what follows (the next commit is heard whole, wherever it is
+        answered) and the engine that had the turn drops its answer."""
+        with self._lock:
+            committed, self._committed = self._committed, ()
+            went_online, self._committed_online = self._committed_online, False
+            self._pending = None
+        self.turn.put_back(committed)
+        if went_online:
+            resume = getattr(self.online, "resume_turn", None)
+            return bool(resume()) if callable(resume) else False
+        return self.local.resume_turn()
+
+    def _end_turn(self, *, screened: bool) -> None:
         chunks = self.turn.take()
         with self._lock:
             route, self._route_online = self._route_online, None
@@ -108,10 +133,14 @@ class FallbackEngine:
                 (self.per_request or self.link.online)
             if online:
                 self._pending = chunks
-        if online:
+            self._committed, self._committed_online = chunks, online
+        screen = getattr(self.online, "end_turn_screened", None)
+        if online and screened and callable(screen):
+            screen()
+        elif online:
             self.online.end_turn()
         else:
-            self._answer_locally(chunks)
+            self._answer_locally(chunks, turn=True, screened=screened)
 
     def cancel_turn(self) -> None:
         with self._lock:
@@ -152,13 +181,14 @@ class FallbackEngine:
                 self._forward(SpeechStopped())
                 self.end_turn()
 
-    def _answer_locally(self, chunks: Sequence[AudioChunk]) -> None:
+    def _answer_locally(self, chunks: Sequence[AudioChunk], *, turn: bool = False,
+                        screened: bool = False) -> None:
         with self._lock:
             preface = self.notice if self._notice_due and not self.link.online else ""
             if preface:
                 self._notice_due = False
         self.link.offline_turn()
-        self.local.answer_audio(chunks, preface)
+        self.local.answer_audio(chunks, preface, turn=turn, screened=screened)
 
     # --- events ---------------------------------------------------------------------
 

@@ -98,9 +98,16 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         """Answer the audio sent since the last turn, saying ``preface`` first."""
         self.submit_turn(_Turn(self.take_turn(), preface))
 
-    def answer_audio(self, chunks: Sequence[AudioChunk], preface: str = "") -> None:
-        """Answer this user audio (e.g. a turn the online provider failed to answer)."""
-        self.submit(_Turn(tuple(chunks), preface))
+    def answer_audio(self, chunks: Sequence[AudioChunk], preface: str = "", *,
+                     turn: bool = False, screened: bool = False) -> None:
+        """Answer this user audio (e.g. a turn the online provider failed to answer).
+        ``turn``: it is the turn just committed, so :meth:`resume_turn` drops this answer
+        if the user goes on speaking; ``screened``: answer it only if it is a request."""
+        job = _Turn(tuple(chunks), preface, screened=screened)
+        if turn:
+            self.submit_turn(job)
+        else:
+            self.submit(job)
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         if cancel_response:

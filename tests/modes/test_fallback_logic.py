@@ -120,3 +120,36 @@ def test_a_failed_per_request_turn_is_answered_locally_and_its_late_end_dropped(
     dones = rig.events.of(ev.ResponseDone)
     assert len(dones) == 1 and isinstance(dones[0], ev.ResponseDone)
     assert dones[0].transcript == OFFLINE_TIME
+
+
+def _answers(rig: Rig) -> list[str]:
+    return [e.transcript for e in rig.events.of(ev.ResponseDone)
+            if isinstance(e, ev.ResponseDone) and e.transcript]
+
+
+def test_offline_a_speaker_who_goes_on_after_the_commit_is_answered_once_for_the_whole_turn(
+) -> None:
+    with fallback_rig(per_request=False) as rig:
+        rig.link.failed("connection refused")
+        rig.emit(ev.ConnectionLost(reason="connection refused"))
+        rig.say("set a timer for")  # committed at the pause ...
+        assert rig.fallback.resume_turn()  # ... but the speaker was not done
+        rig.say("ten minutes")
+        rig.events.wait(lambda _items: bool(_answers(rig)), 30, "the answer")
+    answers = _answers(rig)
+    assert len(answers) == 1, answers
+    assert "10 minute" in answers[0], answers  # the local engine heard the whole turn
+
+
+def test_online_the_fallbacks_copy_of_a_resumed_turn_is_whole_when_the_provider_fails() -> None:
+    with fallback_rig(per_request=True) as rig:
+        rig.emit(ev.SessionReady())
+        rig.say("set a timer for")  # goes to the provider ...
+        assert not rig.fallback.resume_turn()  # (the stand-in cannot take it back itself)
+        rig.say("ten minutes")  # ... the speaker goes on, and that request fails
+        rig.link.failed("HTTP 500")
+        rig.emit(ev.ProviderError(message="HTTP 500", fatal=False))
+        rig.events.wait(lambda _items: bool(_answers(rig)), 30, "the rescued answer")
+    assert rig.online.calls.count("end_turn") == 2
+    answers = _answers(rig)
+    assert len(answers) == 1 and "10 minute" in answers[0], answers
