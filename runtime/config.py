@@ -57,7 +57,6 @@ class ButtonConfig:
     debounce_ms: int = setting(30, min=0, max=500)
     hold_ms: int = setting(400, min=100, max=5000)
     double_tap_ms: int = setting(350, min=100, max=2000)
-    long_hold_ms: int = setting(3000, min=500, max=30000)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +298,15 @@ class LoadedConfig:
     warnings: tuple[str, ...] = ()
 
 
+# Keys older files may still set: accepted with a warning (an upgraded Pi keeps its
+# /etc/maigic/maigic.yaml, which must not stop the hub), never read.
+RETIRED_KEYS = {
+    "fallback.retry_online_s": "the provider link retries on its own backoff "
+                               "(1 s doubling to 15 s; a rejected key every 5 minutes)",
+    "triggers.button.long_hold_ms": "a long hold is push-to-talk like any other hold",
+}
+
+
 def load_config(path: str | Path) -> LoadedConfig:
     """Read and validate ``path``; raise :class:`ConfigError` listing every problem."""
     p = Path(path)
@@ -314,11 +322,11 @@ def load_config(path: str | Path) -> LoadedConfig:
     if root is None:
         msg = "the file is empty; expected settings such as 'mode: local'"
         raise ConfigError([ConfigProblem(name, 1, "", msg)])
-    config, problems = convert(HubConfig, root, name)
+    config, problems, retired = convert(HubConfig, root, name, RETIRED_KEYS)
     problems += _check_files(config, name, root)
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: p.line or 0))
-    return LoadedConfig(config, p, tuple(_warnings(config, name)))
+    return LoadedConfig(config, p, (*map(str, retired), *_warnings(config, name)))
 
 
 def _read_text(p: Path) -> str:

@@ -72,9 +72,11 @@ def describe(value: object) -> str:
 class _Converter:
     """Walks YAML nodes against dataclass types; records problems instead of raising."""
 
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, retired: typing.Mapping[str, str]) -> None:
         self.file = file
+        self.retired = retired
         self.problems: list[ConfigProblem] = []
+        self.notes: list[ConfigProblem] = []  # retired keys: accepted, said once, unused
 
     def problem(self, node: yaml.Node | None, key: str, message: str) -> None:
         line = node.start_mark.line + 1 if node is not None else None
@@ -92,6 +94,12 @@ class _Converter:
         for key_node, value_node in node.value if node is not None else []:
             name = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
             path = f"{key}.{name}" if key else str(name)
+            if path in self.retired:  # an older file still works; the owner is told why
+                line = key_node.start_mark.line + 1
+                self.notes.append(ConfigProblem(self.file, line, path,
+                                                f"is no longer used: {self.retired[path]}; "
+                                                f"remove it"))
+                continue
             if name is None or name not in fields:
                 self._unknown_key(key_node, path, str(name), list(fields))
                 continue
@@ -259,8 +267,11 @@ def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
-def convert(cls: type[T], root: yaml.Node | None, file: str) -> tuple[T, list[ConfigProblem]]:
-    """Build ``cls`` from the YAML ``root`` node; return it with every problem found."""
-    converter = _Converter(file)
+def convert(cls: type[T], root: yaml.Node | None, file: str,
+            retired: typing.Mapping[str, str] | None = None,
+            ) -> tuple[T, list[ConfigProblem], list[ConfigProblem]]:
+    """Build ``cls`` from the YAML ``root`` node; return it with every problem found and a
+    note for each ``retired`` key (dotted path -> why it went) the file still sets."""
+    converter = _Converter(file, retired or {})
     obj = converter.build(cls, root, "")
-    return strip_missing(obj), converter.problems
+    return strip_missing(obj), converter.problems, converter.notes

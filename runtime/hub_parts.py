@@ -278,8 +278,7 @@ def button_factory(config: HubConfig) -> ButtonFactory | None:
 
         return ButtonDriver(
             b.pin, on_event=lambda e: callback(e.kind.name, e.at_ns), active_low=b.active_low,
-            debounce_ms=b.debounce_ms, hold_ms=b.hold_ms, double_tap_ms=b.double_tap_ms,
-            long_hold_ms=b.long_hold_ms)
+            debounce_ms=b.debounce_ms, hold_ms=b.hold_ms, double_tap_ms=b.double_tap_ms)
 
     return gpio_button
 

@@ -229,3 +229,25 @@ def test_plain_http_provider_off_the_box_is_a_warning(tmp_path: Path, url: str,
     path.write_text(f"mode: chained\nchained:\n  llm:\n    base_url: {url}\n")
     warnings = load_config(path).warnings
     assert any("plain http to another machine" in w for w in warnings) is warned
+
+
+def test_a_retired_key_in_an_older_file_is_accepted_with_a_warning_naming_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "maigic.yaml"
+    path.write_text("mode: local\n"
+                    "triggers:\n"
+                    "  button:\n"
+                    "    long_hold_ms: 3000\n"
+                    "fallback:\n"
+                    "  retry_online_s: 30\n")
+    loaded = load_config(path)  # an upgraded hub keeps running on the owner's old file
+    assert loaded.config == HubConfig()
+    retired = [w for w in loaded.warnings if "is no longer used" in w]
+    assert len(retired) == 2
+    assert retired[0].startswith(f"{path}:4: triggers.button.long_hold_ms: is no longer used")
+    assert retired[1].startswith(f"{path}:6: fallback.retry_online_s: is no longer used")
+    assert all(w.endswith("remove it") for w in retired)
+    path.write_text("triggers:\n  button:\n    long_hold_mss: 3000\n")  # a typo still fails
+    with pytest.raises(ConfigError):
+        load_config(path)

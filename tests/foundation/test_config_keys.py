@@ -55,7 +55,7 @@ def test_the_scan_finds_tests_that_set_a_key(tmp_path: Path) -> None:
     write_tree(
         tmp_path, "tests/test_x.py",
         "def test_yaml():\n"
-        "    run('triggers: {button: {long_hold_ms: 900}}')\n"
+        "    run('triggers: {button: {double_tap_ms: 900}}')\n"
         "def test_dotted():\n"
         "    update_file(path, {'audio.playback.volume': 0.5})\n"
         "def test_replace():\n"
@@ -65,7 +65,7 @@ def test_the_scan_finds_tests_that_set_a_key(tmp_path: Path) -> None:
     )
     found = key_tests(tmp_path)
     assert found == {
-        "triggers.button.long_hold_ms": ["tests/test_x.py::test_yaml"],
+        "triggers.button.double_tap_ms": ["tests/test_x.py::test_yaml"],
         "audio.playback.volume": ["tests/test_x.py::test_dotted"],
         "vad.hangover_ms": ["tests/test_x.py::test_replace"],
     }
