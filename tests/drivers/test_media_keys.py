@@ -91,8 +91,8 @@ def test_taps_and_holds_from_a_fifo_fed_like_an_input_device(
         os.write(writer, key(KEY_PLAYPAUSE, 0))
         assert gestures.wait(4)[3] == ButtonEventKind.HOLD_END
         # the earpiece goes (its node vanishes), comes back: keys work again
+        node.unlink()  # first, so the reader cannot reopen (and block on) the old FIFO
         os.close(writer)
-        node.unlink()
         os.mkfifo(node)
         writer = os.open(node, os.O_RDWR | os.O_NONBLOCK)
         os.write(writer, key(KEY_PLAYPAUSE, 1) + key(KEY_PLAYPAUSE, 0))
