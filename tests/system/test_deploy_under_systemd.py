@@ -197,14 +197,14 @@ def test_stop_is_quick_and_clean(machine: Machine) -> None:
     machine.run("systemctl start maigic", check=True, timeout=150)
 
 
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(420)
 def test_ready_without_any_audio_device(machine: Machine) -> None:
     # no sound card at all (a Pi before the earpiece is paired): the hub must still come up
     machine.run("systemctl stop maigic fakesnd && mv /etc/asound.conf /etc/asound.conf.off",
                 check=True, timeout=60)
     try:
         machine.run("systemctl start --no-block maigic", check=True)
-        became_active = wait_active(machine, 60)
+        became_active = wait_active(machine, 150)  # a wait, not a speed check: a loaded CI
         FIGURES["READY with no audio device"] = (
             f"{'yes' if became_active else 'no'}; status: {unit(machine, 'StatusText')}")
         assert became_active, journal(machine, "-2min")[-3000:]
