@@ -119,7 +119,8 @@ def test_barge_in_stops_home_assistants_answer_and_tells_it_played(
     assert run.answers()[1] == "Okay."
     first, second = ha.runs
     assert first.answer_sent_at is not None and first.played_at is not None
-    # "played" came when the user cut in, long before the whole story could have been heard
-    assert first.played_at < first.answer_sent_at + first.answer_s - 3
+    # "played" came when the user cut in, before the whole story could have been heard (how
+    # much was cut is checked on the device below; a margin here would be a timing bet)
+    assert first.played_at < first.answer_sent_at + first.answer_s
     assert second.transcript is not None and "stop" in second.transcript.lower()
     assert loud_ms(played(alsa_files)) < first.answer_s * 1000 - 3000
