@@ -59,6 +59,7 @@ class SessionActor(HubActor):
         self.cancelled: set[str] = set()
         self.cancel_next_response = False  # interrupted before response.created arrived
         self.turn_resumed = False  # the user went on: answers before the next commit are stale
+        self.heard_since_commit = False  # a final transcript of the committed turn arrived
         self.awaiting_response = False
         self.timer = TurnTimer()
         self.dropped_reply_pieces = 0
@@ -83,6 +84,7 @@ class SessionActor(HubActor):
             case m.CommitTurn(speech_end_ns=end_ns, screened=screened):
                 self._supersede(engine)  # an earlier part of a monologue: its answer is stale
                 self.turn_resumed = False
+                self.heard_since_commit = False
                 self.timer.start(end_ns)
                 screen = getattr(engine, "end_turn_screened", None)
                 if screened and callable(screen):
@@ -147,6 +149,10 @@ class SessionActor(HubActor):
                 self.timer.start(event.received_at_ns)  # the provider ended the turn
                 self.tell(CONTROLLER, m.SpeechStopped(event.received_at_ns, m.PROVIDER))
             case ev.InputTranscript(is_final=True, text=text):
+                if self.turn_resumed and _rehears_resumed_turns(engine):
+                    log.debug("a transcript of a resumed turn arrived late: superseded")
+                    return
+                self.heard_since_commit = True
                 if self.log_conversation:
                     log.info("user said: %s", text)
             case ev.FunctionCall(call_id=call_id, name=name):
@@ -248,13 +254,23 @@ class SessionActor(HubActor):
         resume = getattr(engine, "resume_turn", None)
         if callable(resume) and resume():
             self.cancel_next_response = False  # the engine dropped that answer itself
-        log.info("the user went on speaking: the turn continues")
+        if callable(resume) and self.heard_since_commit:
+            # the engine hears the whole turn again: the last transcript is not the turn's
+            log.info("the user went on speaking: the turn continues "
+                     "(the transcript above is superseded; the whole turn is heard again)")
+        else:
+            log.info("the user went on speaking: the turn continues")
 
     def _forget_answer(self) -> None:
         self.answer = None
         self.awaiting_response = False
         self.cancel_next_response = False
         self.timer.cancel()
+
+
+def _rehears_resumed_turns(engine: ConversationEngine) -> bool:
+    """Engines with ``resume_turn`` hear a resumed turn again from its start."""
+    return callable(getattr(engine, "resume_turn", None))
 
 
 def _now() -> int:

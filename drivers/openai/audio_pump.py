@@ -65,13 +65,23 @@ class AudioPump:
                 return False
         return True
 
-    def close(self, timeout: float = 2.0) -> None:
+    def stop(self) -> None:
+        """Take no more frames and drop the queued ones; an idle pump thread ends now,
+        one inside a write ends when that write returns (close the socket to make it)."""
         with self._cond:
             self._closed = True
             self._frames.clear()
             self._cond.notify_all()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for the pump thread to end; False if it is still inside a write."""
         if self._thread.is_alive() and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def close(self, timeout: float = 2.0) -> None:
+        self.stop()
+        self.join(timeout)
 
     def _run(self) -> None:
         while True:

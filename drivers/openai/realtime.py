@@ -96,11 +96,13 @@ class OpenAIRealtimeSession(RealtimeSpeechSession):
 
     def close(self) -> None:
         self._stop.set()
-        self._pump.close()
+        self._pump.stop()
         with self._lock:
             link, self._link = self._link, None
         if link is not None:
-            link.close()
+            link.close()  # also wakes a pump stuck writing to a stalled socket
+        if not self._pump.join(JOIN_GRACE_S):
+            log.error("realtime audio pump did not stop within %.0f s", JOIN_GRACE_S)
         reader = self._reader
         if reader is not None and reader is not threading.current_thread():
             limit = self._config.connect_timeout_s + JOIN_GRACE_S

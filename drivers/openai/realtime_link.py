@@ -14,6 +14,7 @@ import json
 import logging
 import socket
 import ssl
+import threading
 import time
 from typing import Any
 
@@ -37,6 +38,8 @@ class RealtimeLink:
         self._ws = ws
         self._config = config
         self._last_rx = time.monotonic()
+        self._sending = 0  # sends under way (the pump's and a control frame's)
+        self._sending_lock = threading.Lock()
 
     @classmethod
     def open(cls, url: str, config: OpenAIConfig) -> RealtimeLink:
@@ -71,10 +74,15 @@ class RealtimeLink:
         return cls(ws, config)
 
     def send(self, event: dict[str, Any]) -> None:
+        with self._sending_lock:
+            self._sending += 1
         try:
             self._ws.send(json.dumps(event, separators=(",", ":")))
         except (OSError, websocket.WebSocketException) as exc:
             raise LinkLostError(f"send failed: {type(exc).__name__}: {exc}") from None
+        finally:
+            with self._sending_lock:
+                self._sending -= 1
 
     def receive(self) -> str:
         """The next text frame; pings the server while waiting, raises LinkLostError."""
@@ -104,9 +112,12 @@ class RealtimeLink:
             raise LinkLostError(f"ping failed: {type(exc).__name__}: {exc}") from None
 
     def close(self) -> None:
-        """Say goodbye, then shut the socket so a ``receive`` blocked in another thread wakes."""
-        with contextlib.suppress(OSError, websocket.WebSocketException):
-            self._ws.send_close()
+        """Say goodbye, then shut the socket so a ``receive`` or ``send`` blocked in another
+        thread wakes. While a send is stuck (a stalled peer), the goodbye would wait behind
+        it for the socket timeout: then the socket is shut without one."""
+        if not self._sending:
+            with contextlib.suppress(OSError, websocket.WebSocketException):
+                self._ws.send_close()
         sock = self._ws.sock
         if sock is not None:
             with contextlib.suppress(OSError):

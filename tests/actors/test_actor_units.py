@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
 from typing import Any
 
 import pykka
+import pytest
 
 from actors import messages as m
 from actors.engine import Emit
@@ -119,15 +121,17 @@ def delta(rid: str, item: str, ms: int) -> m.ProviderEvent:
 
 
 class SessionUnderTest:
-    def __init__(self) -> None:
+    def __init__(self, engine: RecordingEngine | None = None,
+                 log_conversation: bool = False) -> None:
         self.wiring = Wiring()
         self.playback: list[object] = []
         self.controller: list[object] = []
         self.recorders = [Recorder.start(self.playback), Recorder.start(self.controller)]
         self.wiring.peers.set(PLAYBACK, self.recorders[0])
         self.wiring.peers.set(CONTROLLER, self.recorders[1])
-        self.engine = RecordingEngine()
-        self.ref = SessionActor.start(self.wiring, lambda: self.engine, AudioMailbox())
+        self.engine = engine or RecordingEngine()
+        self.ref = SessionActor.start(self.wiring, lambda: self.engine, AudioMailbox(),
+                                      log_conversation)
         self.ref.ask(m.Ping())  # setup done: the engine was started
         assert self.engine.emit is not None
         self.engine.emit(ev.SessionReady())
@@ -214,6 +218,45 @@ def test_session_reports_provider_state_and_closes_its_engine() -> None:
     assert controller[-2:] == [m.ProviderOnline(False), m.ProviderOffline("cable")]
     ref.stop()
     assert engine.closed.is_set()
+    pykka.ActorRegistry.stop_all()
+
+
+class RehearingEngine(RecordingEngine):
+    """An engine that hears a resumed turn again whole (as the local engines do)."""
+
+    def resume_turn(self) -> bool:
+        self.calls.append(("resume_turn", None))
+        return True
+
+
+def said(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.getMessage().startswith(("user said", "the user went on"))]
+
+
+def test_a_resumed_turns_transcript_is_marked_superseded_and_a_late_one_dropped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    t = SessionUnderTest(RehearingEngine(), log_conversation=True)
+    ref = t.ref
+    ref.tell(m.CommitTurn(0))
+    ref.tell(m.ProviderEvent(ev.InputTranscript(item_id="in-1", text="what is", is_final=True)))
+    ref.tell(m.ResumeTurn())  # the reader went on: the whole turn is decoded again
+    ref.tell(m.ProviderEvent(ev.InputTranscript(item_id="in-1", text="what", is_final=True)))
+    ref.tell(m.CommitTurn(0))
+    ref.tell(m.ResumeTurn())  # nothing heard since this commit: nothing is superseded
+    ref.tell(m.CommitTurn(0))
+    ref.tell(m.ProviderEvent(ev.InputTranscript(item_id="in-2", text="what is the time",
+                                                is_final=True)))
+    t.settle()
+    assert said(caplog) == [
+        "user said: what is",
+        "the user went on speaking: the turn continues "
+        "(the transcript above is superseded; the whole turn is heard again)",
+        "the user went on speaking: the turn continues",
+        "user said: what is the time",
+    ]
+    assert [name for name, _ in t.engine.calls if name == "resume_turn"] == ["resume_turn"] * 2
     pykka.ActorRegistry.stop_all()
 
 

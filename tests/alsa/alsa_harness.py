@@ -20,7 +20,11 @@ base with :func:`isolate_alsa`.
   :class:`AlsaFiles` with ``infile``/``outfile`` paths in ``tmp_path``, environment set.
 - :class:`FifoFeeder(path, pcm, sample_rate, channels=1, chunk_ms=20)`: a context
   manager that makes ``path`` a FIFO and writes ``pcm`` into it in wall-clock time
-  from a thread (``started_at_ns`` = when the first byte went in). Joined on exit.
+  from a thread (``started_at_ns`` = when the first byte went in), then silence until
+  the context ends, as a microphone would (at the FIFO's end alsa-lib would return
+  stale audio as fast as it is read: an endless, infinitely fast last word).
+  ``join(timeout)`` waits until all of ``pcm`` went in; ``say(pcm)`` speaks more from
+  the next chunk on. Stopped and joined on exit.
 - :func:`sine_pcm`, :func:`noise_pcm`: deterministic s16le test signals.
 """
 
@@ -134,6 +138,9 @@ class FifoFeeder:
         self.bytes_written = 0
         self.error: BaseException | None = None
         self._stop = threading.Event()
+        self._lock = threading.Lock()  # guards pcm and the next offset (say() splices)
+        self._next = 0
+        self._fed = threading.Event()  # all of pcm went in (silence follows)
         self._thread = threading.Thread(target=self._run, name="fifo-feeder", daemon=True)
 
     def __enter__(self) -> FifoFeeder:
@@ -151,8 +158,9 @@ class FifoFeeder:
         self._thread.join(timeout=5)
         assert not self._thread.is_alive(), "FIFO feeder thread did not stop"
 
-    def join(self, timeout: float) -> None:
-        self._thread.join(timeout)
+    def join(self, timeout: float) -> bool:
+        """Wait until all of ``pcm`` went in; False on timeout."""
+        return self._fed.wait(timeout)
 
     def _run(self) -> None:
         try:
@@ -162,14 +170,30 @@ class FifoFeeder:
         finally:
             os.close(self._fd)
 
+    def say(self, pcm: bytes) -> None:
+        """Put ``pcm`` into the stream from the next chunk on, over what was due there
+        (speak in reaction to the hub, e.g. when its answer starts)."""
+        with self._lock:
+            at = self._next
+            self.pcm = self.pcm[:at].ljust(at, b"\0") + pcm + self.pcm[at + len(pcm):]
+            self._fed.clear()
+
     def _feed(self, fd: int) -> None:
         start = time.monotonic()
         self.started_at_ns = time.monotonic_ns()
-        for index, offset in enumerate(range(0, len(self.pcm), self.chunk_bytes)):
+        index = 0
+        while True:
             # Sleep to the chunk's due time (absolute, so errors do not accumulate).
             if self._stop.wait(max(0.0, start + index * self.chunk_s - time.monotonic())):
                 return
-            piece = self.pcm[offset : offset + self.chunk_bytes]
+            with self._lock:
+                offset = index * self.chunk_bytes
+                piece = self.pcm[offset : offset + self.chunk_bytes]
+                if not piece:  # the input is over: the room is silent from now on
+                    self._fed.set()
+                    piece = bytes(self.chunk_bytes)
+                self._next = offset + len(piece)
+            index += 1
             while piece:
                 try:
                     sent = os.write(fd, piece)

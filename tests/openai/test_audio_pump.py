@@ -67,7 +67,7 @@ def test_drain_gives_up_on_a_dead_link_and_drops_the_stale_audio() -> None:
     finally:
         never.set()
         pump.close()
-    assert not [t for t in threading.enumerate() if t.name == "openai-audio-pump"]
+    assert pump.join(0), "the pump thread outlived close()"
 
 
 def test_a_failing_send_does_not_stop_the_pump() -> None:

@@ -12,6 +12,7 @@ import pytest
 from runtime.cli import build_parser
 
 SAID = re.compile(r"^user said: (.*)$")
+SUPERSEDED = "the transcript above is superseded"
 CONFIG = """
 mode: local
 audio:
@@ -38,4 +39,16 @@ def run_hub_on(tmp_path: Path, audio: Path, caplog: pytest.LogCaptureFixture,
     log = [r.getMessage() for r in caplog.records]
     engines = [line for line in log if line.startswith("local speech-to-text: ")]
     assert engines and engines[0].startswith("local speech-to-text: faster_whisper"), engines
-    return [m.group(1) for m in (SAID.match(line) for line in log) if m]
+    return final_transcripts(log)
+
+
+def final_transcripts(log: list[str]) -> list[str]:
+    """Each turn's last word on what was said: a transcript the hub superseded (the user
+    went on speaking and the whole turn was heard again) is not counted twice."""
+    said: list[str] = []
+    for line in log:
+        if match := SAID.match(line):
+            said.append(match.group(1))
+        elif line.startswith("the user went on speaking") and SUPERSEDED in line and said:
+            said.pop()
+    return said

@@ -3,6 +3,7 @@ that uses the real Wyoming speech servers as its pipeline's STT and TTS."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,13 +106,14 @@ def test_barge_in_stops_home_assistants_answer_and_tells_it_played(
     ha = home_assistant
     story = " ".join(["Once upon a time there was a kitchen with a very long story to tell."] * 5)
     ha.answers += [story, "Okay."]
-    # the question at 0.6 s; the answer (about 20 s of speech) starts within ~10 s even on a
-    # loaded machine, so "stop please" at 20 s lands in the middle of it
-    pcm = concat(silence(600), flite("tell me a story"), silence(18000),
-                 flite("stop please"), silence(30000)).data
+    # the question at 0.6 s; "stop please" two seconds into the answer (about 20 s of speech)
+    pcm = concat(silence(600), flite("tell me a story"), silence(90000)).data
     run = assist_hub(tmp_path, fake_openai, satellite_uri)
-    with running_hub(run.hub, alsa_files, pcm):
+    with running_hub(run.hub, alsa_files, pcm) as feeder:
         ha.wait(lambda: ha.info is not None, 20, "the satellite's info")
+        assert run.hub.wait_for_state("speaking", 60), "the story was not played"
+        time.sleep(2.0)
+        feeder.say(flite("stop please").data)
         run.wait_answers(2, 80)
         assert run.hub.wait_for_state("idle", 20)
     # (HA streams its answer faster than it plays: it may be received in full, "completed",
