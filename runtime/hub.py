@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from actors.capture import CaptureActor
+from actors.engines.transcribe import DRAIN_TIMEOUT_S
 from actors.controller import ControllerActor
 from actors.listener import ListenerActor
 from actors.mailbox import AudioMailbox
@@ -59,6 +60,9 @@ REST_STATES = ("idle", "offline", "muted")  # the conversation is over in these
 WAITING_LED = "SLOW_BLINK"  # drivers.gpio.LedPattern: no earpiece audio
 START_ORDER = (PLAYBACK, SESSION, CONTROLLER, LISTENER, CAPTURE)
 STOP_TIMEOUT_S = 1.5  # per actor; the usual stop is a few ms
+# The Session's engine finishes dictation already spoken before it stops (transcribe
+# mode): give it that long, so a stop never throws away what the user said.
+SESSION_STOP_TIMEOUT_S = DRAIN_TIMEOUT_S + 2.0
 PING_TIMEOUT_S = 2.0
 TICK_S = 0.1
 
@@ -404,9 +408,10 @@ class Hub:
 
 
 def _stop_actor(role: str, ref: pykka.ActorRef[Any]) -> None:
+    timeout = SESSION_STOP_TIMEOUT_S if role == SESSION else STOP_TIMEOUT_S
     try:
-        ref.stop(timeout=STOP_TIMEOUT_S)
+        ref.stop(timeout=timeout)
     except pykka.ActorDeadError:
         pass
     except pykka.Timeout:
-        log.error("the %s actor did not stop within %.1f s", role, STOP_TIMEOUT_S)
+        log.error("the %s actor did not stop within %.1f s", role, timeout)
