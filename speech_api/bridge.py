@@ -97,6 +97,40 @@ async def iterate_in_thread(
         await asyncio.to_thread(worker.join, stop_timeout)
 
 
+def iterate_from_thread(
+    source: AsyncIterator[T],
+    loop: asyncio.AbstractEventLoop,
+    *,
+    timeout: float,
+    close: bool = True,
+) -> Iterator[T]:
+    """The other way round, for a worker thread: a blocking iterator over ``source``.
+
+    Each item is fetched on ``loop`` (running in another thread); waiting longer
+    than ``timeout`` for one raises ``TimeoutError``. With ``close`` the async
+    iterator is closed on ``loop`` when this iterator ends or is closed early.
+    """
+    try:
+        while True:
+            future = asyncio.run_coroutine_threadsafe(_next_or_end(source), loop)
+            ok, item = future.result(timeout)
+            if not ok:
+                return
+            yield cast(T, item)
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if close and aclose is not None and not loop.is_closed():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(aclose(), loop).result(timeout)
+
+
+async def _next_or_end(iterator: AsyncIterator[T]) -> tuple[bool, T | None]:
+    try:
+        return True, await anext(iterator)
+    except StopAsyncIteration:
+        return False, None
+
+
 async def collect(source: AsyncIterator[T]) -> list[T]:
     """All items of an async iterator, in order (handy in scripts and tests)."""
     return [item async for item in source]
