@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import TypeVar, cast
 
 T = TypeVar("T")
@@ -103,7 +103,7 @@ def iterate_from_thread(
     *,
     timeout: float,
     close: bool = True,
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """The other way round, for a worker thread: a blocking iterator over ``source``.
 
     Each item is fetched on ``loop`` (running in another thread); waiting longer
