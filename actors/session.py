@@ -20,6 +20,7 @@ from actors.turn_timing import TurnTimer
 from actors.wiring import CONTROLLER, PLAYBACK, SESSION, Wiring, tell_quietly
 from speech_api import AudioChunk
 from speech_api import events as ev
+from speech_api.barge_in import truncation_points
 
 log = logging.getLogger(__name__)
 
@@ -216,12 +217,7 @@ class SessionActor(HubActor):
             self.cancelled.add(answer.response_id)
         if self.awaiting_response and not active:
             self.cancel_next_response = True  # the answer has not even started yet
-        heard = []
-        for item_id, ms in played.items():
-            received = self.heard_items.get(item_id)
-            if received is None or ms <= 0 or (ms >= received and not active):
-                continue  # not an answer item, nothing heard, or a finished item heard in full
-            heard.append((item_id, int(min(ms, received))))
+        heard = truncation_points(played, self.heard_items, answering=active)
         log.info("barge-in: %s, truncating %s", "cancelling the answer" if active
                  else "no answer in progress", heard or "nothing")
         if (active or heard) and self.online:  # offline, the provider has no answer to stop

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import TypeVar, cast
 
 T = TypeVar("T")
@@ -95,6 +95,40 @@ async def iterate_in_thread(
     finally:
         stop.set()
         await asyncio.to_thread(worker.join, stop_timeout)
+
+
+def iterate_from_thread(
+    source: AsyncIterator[T],
+    loop: asyncio.AbstractEventLoop,
+    *,
+    timeout: float,
+    close: bool = True,
+) -> Generator[T, None, None]:
+    """The other way round, for a worker thread: a blocking iterator over ``source``.
+
+    Each item is fetched on ``loop`` (running in another thread); waiting longer
+    than ``timeout`` for one raises ``TimeoutError``. With ``close`` the async
+    iterator is closed on ``loop`` when this iterator ends or is closed early.
+    """
+    try:
+        while True:
+            future = asyncio.run_coroutine_threadsafe(_next_or_end(source), loop)
+            ok, item = future.result(timeout)
+            if not ok:
+                return
+            yield cast(T, item)
+    finally:
+        aclose = getattr(source, "aclose", None)
+        if close and aclose is not None and not loop.is_closed():
+            with contextlib.suppress(Exception):
+                asyncio.run_coroutine_threadsafe(aclose(), loop).result(timeout)
+
+
+async def _next_or_end(iterator: AsyncIterator[T]) -> tuple[bool, T | None]:
+    try:
+        return True, await anext(iterator)
+    except StopAsyncIteration:
+        return False, None
 
 
 async def collect(source: AsyncIterator[T]) -> list[T]:

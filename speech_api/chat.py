@@ -9,13 +9,16 @@ be called from any thread to stop it at once. ``drivers.openai.ChatClient``
 implements it for any OpenAI-compatible server.
 
 :class:`ToolBox` is what a set of function tools offers the model;
-:func:`tool_exchange` builds the messages that record a round of tool calls.
+:class:`ToolRunner` is the one place every agent and engine runs a model's
+calls; :func:`tool_exchange` builds the messages that record a round of them.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -77,6 +80,47 @@ class ToolBox(Protocol):
     def call_tool(self, name: str, arguments_json: str) -> str:
         """Run a tool; never raises: problems come back as an ``error: ...`` string."""
         ...
+
+
+ToolHook = Callable[[str, str, str], None]  # (tool name, arguments JSON, result), after each call
+
+
+class ToolRunner:
+    """Runs a model's function calls on a :class:`ToolBox` (none: every call is an error
+    result the model can read), keeps the last ``keep`` calls and tells ``on_call``.
+
+    Thread-safe. The hub passes its logging as ``on_call`` (what a tool was asked
+    carries what the user said, so the hub decides what may be logged).
+    """
+
+    def __init__(self, tools: ToolBox | None, *, on_call: ToolHook | None = None,
+                 keep: int = 20) -> None:
+        self.tools = tools
+        self.on_call = on_call
+        self._calls: deque[tuple[str, str, str]] = deque(maxlen=keep)
+        self._lock = threading.Lock()
+
+    def specs(self) -> list[dict[str, Any]] | None:
+        """The tools in the Chat Completions shape; None when there are none to offer."""
+        return self.tools.tool_specs(nested=True) if self.tools is not None else None
+
+    def run(self, name: str, arguments: str) -> str:
+        """The tool's result (never raises for a tool's own problem: ``error: ...``)."""
+        if self.tools is None:
+            output = f"error: no tool named {name!r}"
+        else:
+            output = self.tools.call_tool(name, arguments)
+        with self._lock:
+            self._calls.append((name, arguments, output))
+        if self.on_call is not None:
+            self.on_call(name, arguments, output)
+        return output
+
+    @property
+    def calls(self) -> list[tuple[str, str, str]]:
+        """The most recent calls, oldest first: (tool, arguments, result)."""
+        with self._lock:
+            return list(self._calls)
 
 
 def tool_exchange(calls: Sequence[ToolCallRequest], outputs: Sequence[str]) -> list[Message]:

@@ -20,7 +20,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
 
 from speech_api.audio import AudioChunk, AudioFormat
-from speech_api.bridge import iterate_in_thread, run_blocking
+from speech_api.bridge import iterate_from_thread, iterate_in_thread, run_blocking
 from speech_api.events import RealtimeSessionConfig, TranscriptionEvent
 from speech_api.sources import AudioSource
 
@@ -171,19 +171,6 @@ def pull_from_async(
 
     Each item is fetched on ``loop`` (which must be running in another thread);
     a source that produces nothing for ``timeout`` seconds ends with TimeoutError.
+    The source stays open (its owner closes it).
     """
-    iterator = aiter(source)
-    while True:
-        future = asyncio.run_coroutine_threadsafe(_next_or_end(iterator), loop)
-        ok, chunk = future.result(timeout)
-        if not ok:
-            return
-        assert chunk is not None
-        yield chunk
-
-
-async def _next_or_end(iterator: AsyncIterator[AudioChunk]) -> tuple[bool, AudioChunk | None]:
-    try:
-        return True, await anext(iterator)
-    except StopAsyncIteration:
-        return False, None
+    return iterate_from_thread(aiter(source), loop, timeout=timeout, close=False)

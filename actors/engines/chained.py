@@ -1,20 +1,22 @@
 """Chained mode: speech-to-text -> streaming chat -> text-to-speech, sentence by sentence.
 
-Each turn runs on the engine's worker thread: the turn is transcribed, the chat
-model's answer streams in, and every sentence is synthesised and emitted as soon
-as it is complete, so the first words play while the model is still writing.
-The model may call the offline skills as tools; they run here and the answer
-continues with their results. Barge-in cancels all three stages: the chat stream
-is closed, the synthesis generator closed, and a transcript still on its way is
-dropped. The conversation history (bounded) is kept per engine, i.e. per session.
+Each turn runs on the engine's worker thread: the turn is transcribed, then the
+library's chat-turn core (:class:`speech_api.chat_turn.ChatTurn`, the same loop
+the library's chained and hybrid agents run) streams the chat model's answer and
+synthesises every sentence as soon as it is complete; this engine only maps its
+events onto a :class:`Reply`. The model may call the offline skills as tools.
+Barge-in cancels all three stages: the turn closes the chat stream and the
+synthesis generator, and a transcript still on its way is dropped. The
+conversation history (bounded) is kept per engine, i.e. per session.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Generator, Iterator, Sequence
+from functools import partial
 
 from actors.engine import Emit
 from actors.engines.link import ProviderLink, is_fatal
@@ -25,19 +27,11 @@ from actors.engines.transcribers import TurnTranscriber
 from actors.engines.worker import WorkerEngine
 from drivers.local.skills import SkillRegistry
 from speech_api import AudioChunk, BlockingTextToSpeechClient, SpeechAPIError
-from speech_api.chat import (
-    ChatAnswer,
-    ChatDone,
-    ChatEvent,
-    ChatModel,
-    TextDelta,
-    ToolCallRequest,
-    tool_exchange,
-)
+from speech_api.chat import ChatModel, ToolRunner
+from speech_api.chat_turn import ChatTurn, Sentence, SentenceAudio, SentenceSpoken, TurnEvent
 from speech_api.errors import APIError
 from speech_api.events import InputTranscript, ProviderError, ResponseDone, SessionReady
-from speech_api.history import ConversationHistory, Message
-from speech_api.sentences import SentenceStream
+from speech_api.history import ConversationHistory
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +65,10 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         self.skills = skills
         self.language = language
         self.replies = ReplyFactory("chained")
-        self.tool_calls: list[tuple[str, str, str]] = []  # (tool, arguments, result)
+        self.tools = ToolRunner(skills, on_call=partial(log_tool_call,
+                                                        log_conversation=log_conversation))
         self._lock = threading.Lock()
-        self._stream: ChatAnswer | None = None
+        self._turn: ChatTurn | None = None
         self._turns = 0
 
     # --- ConversationEngine ---------------------------------------------------------
@@ -93,9 +88,9 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
         if cancel_response:
             self.replies.interrupt()
             with self._lock:
-                stream = self._stream
-            if stream is not None:
-                stream.cancel()
+                turn = self._turn
+            if turn is not None:
+                turn.cancel()
 
     def tool_result(self, call_id: str, output: str) -> None:
         log.debug("chained engine runs its tools itself; result for %s ignored", call_id)
@@ -118,11 +113,18 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
             text = self.hear(self.stt, chunks, item_id)
             reply.check()
             emit(InputTranscript(item_id=item_id, text=text, is_final=True))
-            if not text:
-                self._say(reply, NOT_HEARD)
-                reply.done()
-            else:
-                self._converse(reply, text)
+            turn = ChatTurn(self.chat, self._speak, self.history, tools=self.tools,
+                            instructions=self.instructions, max_tool_rounds=MAX_TOOL_ROUNDS,
+                            cancelled=lambda: reply.cancelled)
+            with self._lock:
+                self._turn = turn
+            try:
+                self._play(reply, turn.run(text) if text else turn.say(NOT_HEARD))
+            finally:
+                with self._lock:
+                    self._turn = None
+            reply.check()
+            reply.done()
         except ReplyCancelledError:
             reply.done("cancelled")
             return
@@ -131,66 +133,26 @@ class ChainedEngine(WorkerEngine[tuple[AudioChunk, ...]]):
             return
         self.link.ready(proven=True)  # an answer is proof of health
 
-    def _converse(self, reply: Reply, text: str) -> None:
-        current: list[Message] = [{"role": "user", "content": text}]
-        tools = self.skills.tool_specs(nested=True) if self.skills is not None else None
-        try:
-            for _ in range(MAX_TOOL_ROUNDS + 1):
-                calls = self._stream_answer(reply, self.history.messages(self.instructions,
-                                                                         current), tools)
-                if not calls:
-                    break
-                current += self._run_tools(calls)
-            reply.done()
-        finally:
-            if reply.spoken:
-                current.append({"role": "assistant", "content": " ".join(reply.spoken)})
-                self.history.add_turn(current)
+    @property
+    def tool_calls(self) -> list[tuple[str, str, str]]:
+        """The latest tool calls: (tool, arguments, result)."""
+        return self.tools.calls
 
-    def _stream_answer(self, reply: Reply, messages: list[Message],
-                       tools: list[dict[str, Any]] | None) -> list[ToolCallRequest]:
-        stream = self.chat.stream(messages, tools)
-        with self._lock:
-            self._stream = stream
-        reply.check()  # interrupted before the stream was registered
-        sentences = SentenceStream()
-        calls: list[ToolCallRequest] = []
-        try:
-            event: ChatEvent
-            for event in stream:
-                match event:
-                    case TextDelta(text=delta):
-                        for sentence in sentences.feed(delta):
-                            self._say(reply, sentence)
-                    case ToolCallRequest():
-                        calls.append(event)
-                    case ChatDone():
-                        pass
-            reply.check()  # a cancelled stream just ends
-            for sentence in sentences.flush():
-                self._say(reply, sentence)
-        finally:
-            with self._lock:
-                self._stream = None
-            stream.cancel()
-        return calls
+    def _speak(self, sentence: str) -> Iterator[AudioChunk]:
+        return self.tts.synthesize_stream_blocking(sentence, language=self.language)
 
-    def _say(self, reply: Reply, sentence: str) -> None:
-        reply.check()
-        reply.next_item()
-        reply.audio(self.tts.synthesize_stream_blocking(sentence, language=self.language))
-        reply.text(sentence)
-
-    def _run_tools(self, calls: list[ToolCallRequest]) -> list[Message]:
-        assert self.skills is not None, "the model called a tool it was not offered"
-        outputs = []
-        for call in calls:
-            output = self.skills.call_tool(call.name, call.arguments)
-            log_tool_call(call.name, call.arguments, output, self.log_conversation)
-            self.tool_calls.append((call.name, call.arguments, output))
-            del self.tool_calls[:-20]
-            outputs.append(output)
-        return tool_exchange(calls, outputs)
+    @staticmethod
+    def _play(reply: Reply, events: Generator[TurnEvent, None, None]) -> None:
+        """The turn's events as the reply's: one item per sentence, its audio, then its text."""
+        with contextlib.closing(events):  # an interrupted reply ends the turn (and its stages)
+            for event in events:
+                if isinstance(event, Sentence):
+                    reply.check()
+                    reply.next_item()
+                elif isinstance(event, SentenceAudio):
+                    reply.audio((event.chunk,))
+                elif isinstance(event, SentenceSpoken):
+                    reply.text(event.text)
 
     def _failed(self, reply: Reply, exc: SpeechAPIError) -> None:
         # never fatal: the next turn is a new request (the fallback decides about outages)

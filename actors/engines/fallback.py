@@ -28,7 +28,7 @@ from actors.engine import ConversationEngine, Emit
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.worker import TurnAudio
-from drivers.local.segmenter import SpeechEnd, SpeechStart, VadEvent
+from drivers.local import segmenter
 from speech_api import AudioChunk
 from speech_api.events import (
     ConnectionLost,
@@ -48,7 +48,7 @@ PREROLL_MS = 300  # audio kept from before a detected turn's speech start
 
 
 class TurnDetector(Protocol):
-    def feed(self, chunk: AudioChunk) -> list[VadEvent]: ...
+    def feed(self, chunk: AudioChunk) -> list[segmenter.VadEvent]: ...
 
 
 class FallbackEngine:
@@ -174,10 +174,10 @@ class FallbackEngine:
             assert self.make_detector is not None
             self._detector = self.make_detector()
         for event in self._detector.feed(chunk):
-            if isinstance(event, SpeechStart):
+            if isinstance(event, segmenter.SpeechStarted):
                 self.turn.keep_last(PREROLL_MS)
                 self._forward(SpeechStarted())
-            elif isinstance(event, SpeechEnd):
+            elif isinstance(event, segmenter.SpeechStopped):
                 self._forward(SpeechStopped())
                 self.end_turn()
 

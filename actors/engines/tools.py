@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from functools import partial
 
 from actors.engine import ConversationEngine, Emit
 from actors.engines.delegating import DelegatingEngine
 from drivers.local.skills import SkillRegistry
+from speech_api.chat import ToolRunner
 from speech_api.events import FunctionCall, RealtimeEvent, ResponseDone
 
 log = logging.getLogger(__name__)
@@ -35,7 +37,8 @@ class ToolRunningEngine(DelegatingEngine):
         super().__init__(inner)
         self.skills = skills
         self.log_conversation = log_conversation
-        self.calls: list[tuple[str, str, str]] = []  # (tool, arguments, result), for status
+        self.tools = ToolRunner(skills, on_call=partial(log_tool_call,
+                                                        log_conversation=log_conversation))
         self._tool_responses: set[str] = set()
         self._lock = threading.Lock()
 
@@ -54,12 +57,14 @@ class ToolRunningEngine(DelegatingEngine):
                 return  # the model goes on in a new response once it has the result
         emit(event)
 
+    @property
+    def calls(self) -> list[tuple[str, str, str]]:
+        """The latest tool calls: (tool, arguments, result)."""
+        return self.tools.calls
+
     def run_call(self, call: FunctionCall) -> None:
-        output = self.skills.call_tool(call.name, call.arguments)
-        log_tool_call(call.name, call.arguments, output, self.log_conversation)
-        with self._lock:
-            self.calls.append((call.name, call.arguments, output))
-            del self.calls[:-20]
-            if call.response_id:
+        output = self.tools.run(call.name, call.arguments)
+        if call.response_id:
+            with self._lock:
                 self._tool_responses.add(call.response_id)
         self.inner.tool_result(call.call_id, output)

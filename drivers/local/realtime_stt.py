@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Protocol
 
 from drivers.local.framing import Reframer
-from drivers.local.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart
+from drivers.local.segmenter import SpeechSegmenter, SpeechStarted, SpeechStopped
 from drivers.local.vad import Vad
 from speech_api import AudioChunk, RealtimeSessionConfig, TranscriptionEvent
 
@@ -78,10 +78,10 @@ class _LiveTranscription:
         frames = self._reframer.feed(for_decoder)
         self._ring.extend(frames)
         for event in self._segmenter.feed(chunk):
-            if isinstance(event, SpeechStart) and self._decoder is None:
+            if isinstance(event, SpeechStarted) and self._decoder is None:
                 self._open(event.at_ns)
                 frames = []  # already part of the ring's backlog
-            elif isinstance(event, SpeechEnd) and self._decoder is not None:
+            elif isinstance(event, SpeechStopped) and self._decoder is not None:
                 self._trim_after(event.at_ns + _TAIL_NS)
                 yield from self._close()
         if self._decoder is None:

@@ -46,10 +46,6 @@ class SpeechStopped:
 
 
 VadEvent = SpeechStarted | SpeechStopped
-# The names other modules used before the vocabulary was unified (speech_api.events and
-# actors.messages say SpeechStarted / SpeechStopped too).
-SpeechStart = SpeechStarted
-SpeechEnd = SpeechStopped
 
 
 class SpeechSegmenter:

@@ -8,7 +8,8 @@ and reports speech start and end as the Speech API's ``SpeechStarted`` /
 
 from __future__ import annotations
 
-from drivers.local.segmenter import SpeechEnd, SpeechSegmenter, SpeechStart, VadEvent
+from drivers.local import segmenter
+from drivers.local.segmenter import SpeechSegmenter, VadEvent
 from drivers.local.vad import Vad, WebRtcVad
 from speech_api import AudioChunk
 from speech_api.events import SpeechStarted, SpeechStopped
@@ -34,10 +35,10 @@ class VadTurnDetector:
 
     def _convert(self, event: VadEvent) -> SpeechStarted | SpeechStopped:
         origin = self._origin_ns or 0
-        if isinstance(event, SpeechStart):
+        if isinstance(event, segmenter.SpeechStarted):
             self._turns += 1
             return SpeechStarted(item_id=f"turn_{self._turns}",
                                  audio_start_ms=(event.at_ns - origin) // 1_000_000)
-        assert isinstance(event, SpeechEnd)
+        assert isinstance(event, segmenter.SpeechStopped)
         return SpeechStopped(item_id=f"turn_{self._turns}",
                              audio_end_ms=(event.at_ns - origin) // 1_000_000)

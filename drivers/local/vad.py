@@ -18,9 +18,7 @@ import numpy as np
 from drivers.local.framing import Reframer
 from drivers.local.segmenter import (
     Endpointer,
-    SpeechEnd,
     SpeechSegmenter,
-    SpeechStart,
     SpeechStarted,
     SpeechStopped,
     VadEvent,
@@ -32,9 +30,7 @@ __all__ = [
     "Endpointer",
     "FramedVad",
     "SileroVad",
-    "SpeechEnd",
     "SpeechSegmenter",
-    "SpeechStart",
     "SpeechStarted",
     "SpeechStopped",
     "Vad",

@@ -9,7 +9,9 @@ closes the HTTP stream at once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import socket
 import threading
 from collections.abc import Iterator, Sequence
 from types import TracebackType
@@ -70,6 +72,7 @@ class ChatStream:
         with self._lock:
             stream, self._sdk_stream = self._sdk_stream, None
         if stream is not None:
+            _wake_reader(stream)
             stream.close()
 
     def _events(self) -> Iterator[ChatEvent]:
@@ -140,6 +143,22 @@ class ChatStream:
                 return stream
         stream.close()  # cancelled while the request was being made
         return None
+
+
+def _wake_reader(stream: Stream[ChatCompletionChunk]) -> None:
+    """Shut the connection's socket down so a read blocked in another thread returns now.
+
+    Closing the response alone leaves a thread already waiting in ``recv`` asleep until
+    the server sends more or the read times out (Linux does not wake it on ``close``):
+    barge-in on a stalled model would then wait. Best effort: without the socket the
+    close below still ends the stream at the next chunk.
+    """
+    network = stream.response.extensions.get("network_stream")
+    get_info = getattr(network, "get_extra_info", None)
+    sock = get_info("socket") if callable(get_info) else None
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
 
 
 def _text(value: object) -> str:

@@ -31,8 +31,8 @@ class TurnDetector(Protocol):
 
 
 class ChainedAgent(ChatVoiceAgent):
-    """``ChainedAgent(stt, chat, tts, sink, *, turns=None, tools=None, instructions=None,
-    history=None, voice=None, language=None, barge_in=True)``."""
+    """``ChainedAgent(stt, chat, tts, sink, *, turns=None, barge_in=True, **AnswerOptions)``
+    (``tools``, ``instructions``, ``history``, ``voice``, ``language``, ``max_tool_rounds``)."""
 
     def __init__(self, *args: Any, turns: TurnDetector | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -18,8 +18,9 @@ from speech_api.sources import AudioSource
 
 
 class HybridAgent(ChatVoiceAgent):
-    """``HybridAgent(stt, chat, tts, sink, *, transcription=None, tools=None, instructions=None,
-    history=None, voice=None, language=None, barge_in=True)``."""
+    """``HybridAgent(stt, chat, tts, sink, *, transcription=None, barge_in=True,
+    **AnswerOptions)`` (``tools``, ``instructions``, ``history``, ``voice``, ``language``,
+    ``max_tool_rounds``)."""
 
     def __init__(self, *args: Any, transcription: RealtimeSessionConfig | None = None,
                  **kwargs: Any) -> None:

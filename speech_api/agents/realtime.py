@@ -17,8 +17,9 @@ import contextlib
 
 from speech_api.agents.base import Emit, Stopwatch, VoiceAgent
 from speech_api.audio import AudioChunk
+from speech_api.barge_in import truncation_points
 from speech_api.bridge import run_blocking
-from speech_api.chat import ToolBox
+from speech_api.chat import ToolBox, ToolRunner
 from speech_api.errors import APIError
 from speech_api.events import (
     AudioDelta,
@@ -56,11 +57,12 @@ class RealtimeAgent(VoiceAgent):
         super().__init__(sink)
         self.session = session if isinstance(session, AsyncRealtimeSession) else \
             AsyncRealtimeSession(session)
-        self.tools = tools
+        self.tools = ToolRunner(tools)
         self.server_turns = server_turns  # False: the end of the source commits the turn
         self.answer_timeout_s = answer_timeout_s
         self.barge_in = barge_in
-        self._playing: tuple[str, int] | None = None  # (item_id, content_index) being played
+        self._playing = False  # some of the answer went to the sink since the last barge-in
+        self._received: dict[str, tuple[int, float]] = {}  # item -> (content_index, ms) of answer
         self._streaming: str | None = None  # response id still generating
         self._watch: Stopwatch | None = None
         self._turn_ended_ns: int | None = None  # when the provider heard the user stop
@@ -142,6 +144,7 @@ class RealtimeAgent(VoiceAgent):
     async def _on_event(self, event: RealtimeEvent, emit: Emit) -> None:
         if isinstance(event, ResponseStarted):
             self._streaming = event.response_id
+            self._received = {}
             self._watch = Stopwatch(event.response_id, self._turn_ended_ns or event.received_at_ns)
             self._turn_ended_ns = None
         elif isinstance(event, SpeechStopped):
@@ -152,8 +155,12 @@ class RealtimeAgent(VoiceAgent):
                 return  # late audio of an answer that was cancelled
             if self._watch is not None:
                 self._watch.audio()
-            self._playing = (event.item_id, event.content_index)
-            await self.sink.play(AudioChunk.pcm(event.pcm, event.sample_rate), event.item_id)
+            self._playing = True
+            chunk = AudioChunk.pcm(event.pcm, event.sample_rate)
+            _, received = self._received.get(event.item_id, (event.content_index, 0.0))
+            self._received[event.item_id] = (event.content_index,
+                                              received + (chunk.duration_ms or 0.0))
+            await self.sink.play(chunk, event.item_id)
         elif isinstance(event, ResponseDone):
             self._awaiting_answer = False
             if self._streaming == event.response_id:
@@ -161,7 +168,7 @@ class RealtimeAgent(VoiceAgent):
             if self._watch is not None and self._watch.response_id == event.response_id:
                 emit(self._timing(self._watch))
                 self._watch = None
-        elif isinstance(event, SpeechStarted) and self.barge_in and self._playing is not None:
+        elif isinstance(event, SpeechStarted) and self.barge_in and self._playing:
             await self.interrupt()
         elif isinstance(event, ProviderError) and event.fatal:
             raise APIError(event.message, provider="realtime", code=event.code)
@@ -171,23 +178,19 @@ class RealtimeAgent(VoiceAgent):
                           first_audio_ms=watch.first_audio_ms, total_ms=watch.now_ms())
 
     async def _run_tool(self, call: FunctionCall, emit: Emit) -> None:
-        toolbox = self.tools
-        if toolbox is None:
-            output = f"error: no tool named {call.name!r}"
-        else:
-            output = await run_blocking(lambda: toolbox.call_tool(call.name, call.arguments))
+        output = await run_blocking(lambda: self.tools.run(call.name, call.arguments))
         emit(ToolResult(call_id=call.call_id, name=call.name, output=output))
         await self.session.send_tool_result(call.call_id, output)
 
     async def interrupt(self) -> None:
         """Barge-in: cancel the answer, silence the sink, truncate to what was heard."""
-        if self._streaming is not None:
+        answering = self._streaming is not None
+        if answering:
             self._streaming = None
             await self.session.cancel_response()
         heard = await self.sink.flush()
-        if self._playing is not None:
-            item_id, content_index = self._playing
-            self._playing = None
-            played = heard.get(item_id, 0)
-            if played > 0:
-                await self.session.truncate(item_id, content_index, played)
+        if self._playing:
+            self._playing = False
+            received = {item: ms for item, (_, ms) in self._received.items()}
+            for item_id, ms in truncation_points(heard, received, answering=answering):
+                await self.session.truncate(item_id, self._received[item_id][0], ms)

@@ -25,7 +25,7 @@ from typing import Any
 from actors.engine import ConversationEngine, Emit
 from actors.listener import Segmenter, WakeWord
 from actors.playback import OnIdle, OnWritten, PlaybackDevice
-from drivers.local.segmenter import SpeechEnd, SpeechStart, VadEvent
+from drivers.local.segmenter import SpeechStarted, SpeechStopped, VadEvent
 from drivers.local.wakeword import WakeDetection
 from runtime.hub import Hub
 from runtime.hub_parts import HubParts
@@ -155,9 +155,9 @@ class ProbedSegmenter:
     def feed(self, chunk: AudioChunk) -> list[VadEvent]:
         events = self.inner.feed(chunk)
         for event in events:
-            if isinstance(event, SpeechStart):
+            if isinstance(event, SpeechStarted):
                 self.records.add("vad", ("start", event.at_ns, now_ns()))
-            elif isinstance(event, SpeechEnd):
+            elif isinstance(event, SpeechStopped):
                 self.records.add("vad", ("end", event.at_ns, now_ns()))
         return events
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
@@ -160,5 +160,52 @@ def test_blocking_client_gets_the_seed_async_face() -> None:
         assert [e.text for e in events] == ["20", "40", "60", "total 60"]
         assert events[-1].is_final and not events[0].is_final
         assert await client.get_supported_languages() == ["en"]
+
+    asyncio.run(main())
+
+
+def test_a_worker_thread_iterates_an_async_iterator_and_closing_early_closes_it() -> None:
+    from speech_api.bridge import iterate_from_thread
+
+    closed = threading.Event()
+
+    async def numbers() -> AsyncIterator[int]:
+        try:
+            for n in range(10):
+                yield n
+        finally:
+            closed.set()
+
+    async def main() -> tuple[list[int], list[int], bool]:
+        loop = asyncio.get_running_loop()
+        whole = await asyncio.to_thread(
+            lambda: list(iterate_from_thread(numbers(), loop, timeout=10)))
+
+        def first_three() -> list[int]:
+            closed.clear()
+            items = iterate_from_thread(numbers(), loop, timeout=10)
+            taken = [next(items) for _ in range(3)]
+            items.close()
+            return taken
+
+        return whole, await asyncio.to_thread(first_three), closed.is_set()
+
+    whole, first, closed_early = asyncio.run(main())
+    assert whole == list(range(10))
+    assert first == [0, 1, 2] and closed_early
+
+
+def test_a_stalled_async_iterator_times_the_worker_out() -> None:
+    from speech_api.bridge import iterate_from_thread
+
+    async def stalled() -> AsyncIterator[int]:
+        await asyncio.Event().wait()
+        yield 0
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        with pytest.raises(TimeoutError):
+            await asyncio.to_thread(lambda: next(iterate_from_thread(stalled(), loop,
+                                                                     timeout=0.2)))
 
     asyncio.run(main())

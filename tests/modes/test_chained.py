@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from speech_api import events as ev
 from tests.alsa.alsa_harness import AlsaFiles
@@ -92,7 +95,9 @@ def test_local_stt_and_tts_around_a_remote_chat_model(
 
 def test_a_chat_tool_call_sets_a_timer_the_result_goes_back_and_it_rings(
     tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    caplog.set_level(logging.INFO, logger="actors.engines.tools")
     call = ToolCall("set_timer", json.dumps({"duration_seconds": 2}))
     fake_openai.script.add_chat_reply(ChatReply(text="", tool_calls=(call,)))
     fake_openai.script.add_chat_reply(ChatReply(text="Your timer is set."))
@@ -109,6 +114,9 @@ def test_a_chat_tool_call_sets_a_timer_the_result_goes_back_and_it_rings(
     result = second["messages"][-1]
     assert result["role"] == "tool" and result["tool_call_id"] == call.call_id
     assert json.loads(result["content"]) == {"result": "Timer set for 2 seconds."}
+    # the hub's tool hook logged the call, without what was asked (logging.conversation off)
+    logged = [r.getMessage() for r in caplog.records if r.name == "actors.engines.tools"]
+    assert logged == ["tool set_timer called"]
 
 
 def test_realtime_transcription_as_the_stt_hears_the_turns_live(
