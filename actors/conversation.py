@@ -141,6 +141,8 @@ class Conversation:
         elif isinstance(msg, m.SpeechStopped):
             self._speaking_since = None
             self._speech_level = msg.level
+        if isinstance(msg, (m.SpeechStarted, m.SpeechStopped)) and msg.level is not None:
+            log.debug("%s: %s", type(msg).__name__, _described(msg.level))  # for tuning
         common = self._common(msg)
         if common is not None:
             return common
