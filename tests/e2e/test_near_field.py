@@ -13,7 +13,15 @@ import pytest
 from runtime.hub import Hub
 from speech_api import AudioChunk
 from tests.alsa.alsa_harness import AlsaFiles, FifoFeeder
-from tests.e2e.hubtest import Transitions, load, running_hub, wait_for, write_config
+from tests.e2e.hubtest import (
+    Transitions,
+    load,
+    loud_ms,
+    played,
+    running_hub,
+    wait_for,
+    write_config,
+)
 from tests.fakes.openai_script import Reply, tone_pcm
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, flite, librivox, pink_noise, silence
@@ -80,3 +88,34 @@ conversation: {{follow_up_s: 4, near_field_snr_db: {snr_db}}}
         assert Transitions(caplog.records).states()[-2:] == ["LISTENING", "IDLE"]
     else:
         assert ignored == []
+
+
+def test_room_speech_does_not_interrupt_the_answer(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Someone reads aloud across the room while the answer plays: the answer plays to its
+    end, and their speech running on into the follow-up window is not a turn either."""
+    caplog.set_level(logging.INFO)
+    fake_openai.script.add_reply(Reply(text="long", audio=tone_pcm(4000), pace_s=0.1))
+    start = in_the_room(silence(800), flite("okay nabu", "slt"),
+                        flite("tell me about the weather", "rms"), silence(8000))
+    room = in_the_room(silence(200), librivox()[0][1], silence(2000), gain_db=ROOM_SPEECH_DB,
+                       seed=3)
+    hub = Hub(load(write_config(tmp_path, fake_openai, """
+triggers: {always_listening: false, wake_word: {enabled: true, engine: micro, model: okay_nabu}}
+conversation: {follow_up_s: 4, barge_in: true, barge_in_min_speech_ms: 250,
+               near_field_snr_db: 22}
+""")))
+    with running_hub(hub, alsa_files, start) as feed:
+        assert hub.wait_for_state("speaking", 20), f"no answer (state {hub.state})"
+        feed.say(room)
+        wait_for(lambda: follow_up_windows(caplog) == 1, 20, "the answer played to its end")
+        assert hub.wait_for_state("idle", 20)
+    sent = fake_openai.types("in")
+    assert "response.cancel" not in sent and "conversation.item.truncate" not in sent, sent
+    assert sent.count("input_audio_buffer.commit") == 1, sent
+    assert loud_ms(played(alsa_files)) >= 3800  # all of the 4 s answer was heard
+    said = [r.getMessage() for r in caplog.records if "not the wearer" in r.getMessage()]
+    assert any("no barge-in" in s for s in said), said
+    assert Transitions(caplog.records).states()[-1] == "IDLE"
