@@ -134,5 +134,5 @@ def with_levels(meter: LevelMeter | None,
 
 
 def _dbfs(frame: np.ndarray) -> float:
-    power = float(np.mean(frame * frame)) / (32768.0 * 32768.0)
+    power = float(frame @ frame) / (len(frame) * 32768.0 * 32768.0)  # a dot: the cheapest sum
     return SILENCE_DBFS if power <= 0 else max(SILENCE_DBFS, 10 * math.log10(power))

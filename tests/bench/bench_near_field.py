@@ -12,13 +12,15 @@ SNR (level minus floor) is compared with each threshold.
     .venv/bin/python -m tests.bench.bench_near_field
 
 Prints a table and writes tests/bench/results/near_field.json. Pure computation: the
-machine's load changes nothing measured.
+machine's load changes nothing measured but the meter's cost per chunk (printed with the load).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,7 +123,18 @@ def by_condition(turns: list[Turn], threshold: float) -> list[dict[str, object]]
     return rows
 
 
+def meter_cost_us() -> float:
+    """The meter's cost per 20 ms chunk (the Listener pays it for every captured chunk)."""
+    chunks = at_rate(librivox()[0][1], RATE).split(20)
+    meter = LevelMeter()
+    started = time.perf_counter()
+    for chunk in chunks:
+        meter.feed(chunk)
+    return (time.perf_counter() - started) / len(chunks) * 1e6
+
+
 def main() -> int:
+    cost = meter_cost_us()
     turns = measure()
     sweep = {t: rates(turns, t) for t in THRESHOLDS_DB}
     print("threshold dB   wearer rejected   room accepted")
@@ -139,9 +152,12 @@ def main() -> int:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
         "default_db": DEFAULT_DB, "at_default": default,
+        "meter_us_per_chunk": round(cost, 1), "load": os.getloadavg()[0],
         "sweep": {str(k): v for k, v in sweep.items()}, "by_condition": rows,
         "turns": [t.__dict__ for t in turns]}, indent=1))
-    print(f"\nwrote {RESULTS}")
+    load = os.getloadavg()[0]
+    print(f"\nlevel meter: {cost:.0f} us per 20 ms chunk (load {load:.1f})")
+    print(f"wrote {RESULTS}")
     return 0
 
 
