@@ -114,6 +114,7 @@ class Conversation:
         self._screened = False  # this turn began without a trigger: it may be the room
         self._untriggered = False  # ... or by always listening: screened by its level too
         self._speech_level: SpeechLevel | None = None  # of the hub-heard speech, latest known
+        self._level_measured = False  # ... and past its onset (m.SpeechMeasured)
         # "The user is speaking" is a level: since when (None: quiet), whoever heard it.
         self._speaking_since: int | None = None
         self._deadline_ns = 0  # when the current state's own timeout falls due
@@ -137,11 +138,14 @@ class Conversation:
             return []  # a deadline from a state we already left
         if isinstance(msg, m.SpeechStarted):
             self._speaking_since = msg.at_ns
-            self._speech_level = msg.level
+            self._speech_level, self._level_measured = msg.level, False
         elif isinstance(msg, m.SpeechStopped):
             self._speaking_since = None
-            self._speech_level = msg.level
-        if isinstance(msg, (m.SpeechStarted, m.SpeechStopped)) and msg.level is not None:
+            self._speech_level, self._level_measured = msg.level, True
+        elif isinstance(msg, m.SpeechMeasured):
+            self._speech_level, self._level_measured = msg.level, True
+        if isinstance(msg, (m.SpeechStarted, m.SpeechStopped, m.SpeechMeasured)) and \
+                msg.level is not None:
             log.debug("%s: %s", type(msg).__name__, _described(msg.level))  # for tuning
         common = self._common(msg)
         if common is not None:
@@ -303,7 +307,8 @@ class Conversation:
                 if not self._near("no turn taken back"):
                     return []
                 return self._resume(at_ns)  # not a reaction to the answer: the turn goes on
-            case m.SpeechStarted() if self.settings.barge_in:
+            case m.SpeechStarted() | m.SpeechMeasured() if self.settings.barge_in and \
+                    not self._barge_check:
                 return self._check_barge_in()
             case m.SpeechStopped() if self._barge_check:
                 self._barge_check = False  # too short to interrupt: back to the timeout
@@ -417,7 +422,11 @@ class Conversation:
         """Barge in once the user's speech has lasted ``barge_in_min_speech_ms``; until
         then the deadline is a check (the answer's own timeout is re-armed after it)."""
         since = self._speaking_since
-        if since is None or not self._near("no barge-in"):
+        if since is None:
+            return []
+        if not self._level_measured and self._far():
+            return []  # a soft onset: judged once more of it is heard (m.SpeechMeasured)
+        if not self._near("no barge-in"):
             return []
         left_s = (since + self.settings.barge_in_min_speech_ms * 1_000_000
                   - self._clock()) / 1e9

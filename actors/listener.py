@@ -139,6 +139,9 @@ class ListenerActor(HubActor):
                     self.tell(CONTROLLER, m.SpeechStarted(event.at_ns, level=level))
                 elif isinstance(event, SpeechStopped):
                     self.tell(CONTROLLER, m.SpeechStopped(event.at_ns, level=level))
+        measured = self.meter.measured() if self.meter is not None else None
+        if measured is not None:  # the speech under way, past its onset (for a barge-in)
+            self.tell(CONTROLLER, m.SpeechMeasured(measured, _end_ns(chunk)))
         if self.wake is not None:
             found = self.wake.process(chunk)
             if found is not None:
@@ -149,8 +152,11 @@ class ListenerActor(HubActor):
         since = self.mic_since_ns
         if since is None:
             return
-        end_ns = chunk.captured_at_ns + int((chunk.duration_ms or 0.0) * 1e6)
-        if end_ns <= since:
+        if _end_ns(chunk) <= since:
             return  # captured before the turn (or during the listening earcon)
         if self.to_session.put(chunk):
             self.tell(SESSION, m.UserAudioReady())
+
+
+def _end_ns(chunk: AudioChunk) -> int:
+    return chunk.captured_at_ns + int((chunk.duration_ms or 0.0) * 1e6)

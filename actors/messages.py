@@ -88,6 +88,15 @@ class SpeechStopped:
 
 
 @dataclass(frozen=True, slots=True)
+class SpeechMeasured:
+    """The hub-heard speech under way has lasted ``drivers.local.level.MEASURED_AFTER_MS``:
+    its ``level`` so far (a surer measure than its onset's, for a barge-in)."""
+
+    level: SpeechLevel
+    at_ns: int = field(default_factory=_now)
+
+
+@dataclass(frozen=True, slots=True)
 class WakeDetected:
     name: str
     at_ns: int = field(default_factory=_now)

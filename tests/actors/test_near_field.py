@@ -82,12 +82,37 @@ def test_far_speech_never_barges_in_near_speech_does(caplog: pytest.LogCaptureFi
     conv = speaking(SCREENING)
     clock = clock_of(conv)
     assert conv.handle(m.SpeechStarted(at_ns=clock.now - 300_000_000, level=FAR)) == []
+    assert not any("not the wearer" in r.getMessage() for r in caplog.records)  # not judged yet
+    assert conv.handle(m.SpeechMeasured(FAR)) == []  # 400 ms of it: the room
     assert now(conv) is State.SPEAKING
-    assert any("not the wearer, no barge-in" in r.getMessage() for r in caplog.records)
+    assert [r.getMessage() for r in caplog.records if "not the wearer" in r.getMessage()] == [
+        "speech at -42 dBFS, 9 dB over the floor (-51 dBFS): not the wearer, no barge-in"]
     conv.handle(m.SpeechStopped(level=FAR))
     effects = conv.handle(m.SpeechStarted(at_ns=clock.now - 300_000_000, level=NEAR))
     assert now(conv) is State.LISTENING
     assert isinstance(sent(effects, PLAYBACK)[0], m.FlushPlayback)
+
+
+def test_a_soft_onset_barges_in_once_more_of_the_speech_is_near() -> None:
+    """A start's onset can be one soft consonant ("what..."): the barge-in waits for the
+    level over more of the speech."""
+    conv = speaking(SCREENING)
+    clock = clock_of(conv)
+    assert conv.handle(m.SpeechStarted(at_ns=clock.now - 300_000_000, level=FAR)) == []
+    effects = conv.handle(m.SpeechMeasured(NEAR))
+    assert now(conv) is State.LISTENING
+    assert isinstance(sent(effects, PLAYBACK)[0], m.FlushPlayback)
+    assert m.OpenMic(clock.now - 300_000_000) in sent(effects, LISTENER)
+
+
+def test_speech_measured_far_while_the_barge_in_check_waits_does_not_barge_in() -> None:
+    conv = speaking(ConversationSettings(near_field_snr_db=22, barge_in_min_speech_ms=250))
+    clock = clock_of(conv)
+    check = arms(conv.handle(m.SpeechStarted(at_ns=clock.now, level=NEAR)))[0]
+    assert conv.handle(m.SpeechMeasured(FAR)) == []  # the check is armed: it decides
+    clock.now += 250_000_000
+    conv.handle(m.Deadline(check.token))
+    assert now(conv) is State.SPEAKING  # the speech turned out far
 
 
 def test_far_speech_under_way_when_the_answer_starts_does_not_barge_in() -> None:

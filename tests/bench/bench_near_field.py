@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from drivers.local.level import LevelMeter, with_levels
+from drivers.local.level import MEASURED_AFTER_MS, LevelMeter, with_levels
 from drivers.local.segmenter import Endpointer, SpeechSegmenter, SpeechStopped
 from drivers.local.vad import WebRtcVad
 from speech_api import AudioChunk
@@ -50,6 +50,7 @@ class Turn:
     gain_db: float
     floor_dbfs: float
     snrs: tuple[float, ...]  # one per turn the hub would have committed (usually one)
+    onsets: tuple[float, ...]  # each speech's SNR over its first MEASURED_AFTER_MS (a barge-in's)
 
 
 def scene(clip: AudioChunk, gain_db: float, floor_dbfs: float, seed: int) -> AudioChunk:
@@ -62,18 +63,23 @@ def scene(clip: AudioChunk, gain_db: float, floor_dbfs: float, seed: int) -> Aud
     return AudioChunk.pcm(mixed.tobytes(), RATE, captured_at_ns=0)
 
 
-def turn_snrs(stream: AudioChunk) -> tuple[float, ...]:
-    """Each turn's SNR as the Listener measures it (the hub's default VAD settings)."""
+def turn_snrs(stream: AudioChunk) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Each turn's SNR and each speech start's onset SNR as the Listener measures them
+    (the hub's default VAD settings)."""
     endpointer = Endpointer(SpeechSegmenter(WebRtcVad(sample_rate=RATE), start_ms=60,
                                             hangover_ms=300, min_speech_ms=150), 700)
     meter = LevelMeter()
-    snrs = []
+    snrs: list[float] = []
+    onsets: list[float] = []
     for chunk in stream.split(20):
         meter.feed(chunk)
         for event, level in with_levels(meter, endpointer.feed(chunk)):
             if isinstance(event, SpeechStopped) and level is not None:
                 snrs.append(level.snr_db)
-    return tuple(snrs)
+        measured = meter.measured()
+        if measured is not None:
+            onsets.append(measured.snr_db)
+    return tuple(snrs), tuple(onsets)
 
 
 def measure() -> list[Turn]:
@@ -89,18 +95,19 @@ def measure() -> list[Turn]:
             for gain in gains:
                 for name, audio in clips:
                     seed += 1
-                    snrs = turn_snrs(scene(audio, gain, floor, seed))
-                    turns.append(Turn(who, name, gain, floor, snrs))
+                    snrs, onsets = turn_snrs(scene(audio, gain, floor, seed))
+                    turns.append(Turn(who, name, gain, floor, snrs, onsets))
     return turns
 
 
-def rates(turns: list[Turn], threshold: float) -> dict[str, float]:
+def rates(turns: list[Turn], threshold: float, onset: bool = False) -> dict[str, float]:
     """False rejects of the wearer (a clip not heard as one near turn at least) and false
-    accepts of the room (any of its turns over the threshold would be answered)."""
-    wearer = [t for t in turns if t.who == "wearer"]
-    room = [t for t in turns if t.who == "room"]
-    rejected = sum(not any(s >= threshold for s in t.snrs) for t in wearer)
-    accepted = sum(any(s >= threshold for s in t.snrs) for t in room)
+    accepts of the room (any of its turns over the threshold would be answered); with
+    ``onset``, the same for speech starts (a barge-in)."""
+    wearer = [t.onsets if onset else t.snrs for t in turns if t.who == "wearer"]
+    room = [t.onsets if onset else t.snrs for t in turns if t.who == "room"]
+    rejected = sum(not any(s >= threshold for s in snrs) for snrs in wearer)
+    accepted = sum(any(s >= threshold for s in snrs) for snrs in room)
     return {"false_reject": rejected / max(1, len(wearer)),
             "false_accept": accepted / max(1, len(room))}
 
@@ -143,6 +150,9 @@ def main() -> int:
     default = rates(turns, DEFAULT_DB)
     print(f"\nat the default {DEFAULT_DB:g} dB: wearer rejected {default['false_reject']:.1%}, "
           f"room accepted {default['false_accept']:.1%}")
+    barge = rates(turns, DEFAULT_DB, onset=True)
+    print(f"barge-in (the level of the speech's first {MEASURED_AFTER_MS} ms): "
+          f"wearer rejected {barge['false_reject']:.1%}, room accepted {barge['false_accept']:.1%}")
     rows = by_condition(turns, DEFAULT_DB)
     print("\nwho     floor  gain  clips turns  SNR min / median / max   wrong at default")
     for row in rows:
@@ -151,7 +161,7 @@ def main() -> int:
               f"   {row['wrong']:.1%}")
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps({
-        "default_db": DEFAULT_DB, "at_default": default,
+        "default_db": DEFAULT_DB, "at_default": default, "barge_in_at_default": barge,
         "meter_us_per_chunk": round(cost, 1), "load": os.getloadavg()[0],
         "sweep": {str(k): v for k, v in sweep.items()}, "by_condition": rows,
         "turns": [t.__dict__ for t in turns]}, indent=1))

@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from drivers.local.level import FLOOR_MIN_DBFS, LevelMeter, SpeechLevel, with_levels
+from drivers.local.level import (
+    FLOOR_MIN_DBFS,
+    MEASURED_AFTER_MS,
+    LevelMeter,
+    SpeechLevel,
+    with_levels,
+)
 from drivers.local.segmenter import Endpointer, SpeechSegmenter, SpeechStarted, SpeechStopped
 from drivers.local.vad import WebRtcVad
 from speech_api import AudioChunk
@@ -137,3 +143,21 @@ def test_the_listener_s_parts_tell_the_wearer_from_the_room() -> None:
     snrs = [level.snr_db for level in stops if level is not None]
     assert snrs[0] > 30  # the wearer
     assert snrs[1:] and all(snr < 22 for snr in snrs[1:]), snrs  # the room, however it splits
+
+
+def test_the_speech_is_measured_once_when_it_has_lasted_long_enough() -> None:
+    """A start's onset may be one soft consonant; a barge-in is judged over more of it."""
+    meter = LevelMeter()
+    feed(meter, pcm(noise(1, -60)))
+    assert meter.measured() is None  # no speech under way
+    meter.begin(NS_PER_S)
+    speech = samples(flite("what is the weather like tomorrow", "kal16"))
+    told = []
+    for chunk in pcm(speech, at_s=1).split(20):
+        meter.feed(chunk)
+        level = meter.measured()
+        if level is not None:
+            told.append((chunk.captured_at_ns + 20_000_000 - NS_PER_S) / 1e6)
+    assert told == [MEASURED_AFTER_MS]  # once, when it had lasted that long
+    meter.end(NS_PER_S * 10)
+    assert meter.measured() is None
