@@ -129,6 +129,19 @@ def test_far_speech_under_way_when_the_answer_starts_does_not_barge_in() -> None
     assert sent(effects, PLAYBACK) == [] and len(arms(effects)) == 1  # only the timeout
 
 
+def test_a_soft_onset_while_thinking_takes_the_turn_back_once_more_of_it_is_near() -> None:
+    conv, clock = online(SCREENING)
+    conv.handle(tap())
+    conv.handle(m.SpeechStarted(level=NEAR))
+    conv.handle(m.SpeechStopped(level=NEAR))
+    start = clock.now + 1
+    assert conv.handle(m.SpeechStarted(at_ns=start, level=FAR)) == []
+    assert now(conv) is State.THINKING
+    effects = conv.handle(m.SpeechMeasured(NEAR))
+    assert now(conv) is State.LISTENING
+    assert m.OpenMic(start, resume=True) in sent(effects, LISTENER)
+
+
 def test_far_speech_always_listening_starts_no_turn() -> None:
     conv, _ = online(ConversationSettings(vad_turns=True, near_field_snr_db=22))
     conv.handle(m.SpeechStarted(level=FAR))
