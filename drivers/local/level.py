@@ -11,7 +11,8 @@ measures every 20 ms frame's RMS level in dBFS and keeps
   between words would otherwise make any far voice look near;
 - the **level of a stretch of speech**: the 90th percentile of its frame levels (the
   loud syllables, not the gaps between them), from the speech start the segmenter
-  reported (frames up to ``lookback_s`` before it are kept) to its end.
+  reported (frames up to ``lookback_s`` before it are kept) to its end (at most its last
+  ``SEGMENT_MAX_S``: a television that never pauses costs no more memory).
 
 The SNR (level minus floor) is what the Controller compares with
 ``conversation.near_field_snr_db``.
@@ -36,6 +37,7 @@ from speech_api import AudioChunk
 MEASURED_AFTER_MS = 400
 FLOOR_MIN_DBFS = -60.0  # a quiet room through a real microphone; digital silence counts as this
 SILENCE_DBFS = -100.0  # the level of a frame of zeros (log of 0 is not a number)
+SEGMENT_MAX_S = 60.0  # a longer speech is measured over its last minute (memory stays bounded)
 _NS_PER_S = 1_000_000_000
 
 
@@ -69,7 +71,8 @@ class LevelMeter:
         self.lookback_ns = int(lookback_s * _NS_PER_S)
         self.floor_dbfs: float | None = None  # None until the first frame
         self._recent: deque[tuple[int, float]] = deque()  # (frame start ns, dBFS)
-        self._segment: list[tuple[int, float]] | None = None  # the speech under way's frames
+        self._segment: deque[tuple[int, float]] | None = None  # the speech under way's frames
+        self._segment_frames = max(1, round(SEGMENT_MAX_S * 1000 / frame_ms))
         self._segment_start_ns = 0
         self._segment_floor = 0.0  # the floor before the speech began (speech lifts it a little)
         self._measured = True  # the speech under way's level was told (measured())
@@ -93,7 +96,8 @@ class LevelMeter:
 
     def begin(self, since_ns: int) -> SpeechLevel | None:
         """Speech started at ``since_ns``: its level so far (the onset); None if unheard."""
-        self._segment = [(at_ns, db) for at_ns, db in self._recent if at_ns >= since_ns]
+        self._segment = deque(((at_ns, db) for at_ns, db in self._recent if at_ns >= since_ns),
+                              maxlen=self._segment_frames)
         self._segment_start_ns = since_ns
         self._measured = False
         if self.floor_dbfs is not None:

@@ -8,6 +8,7 @@ import pytest
 from drivers.local.level import (
     FLOOR_MIN_DBFS,
     MEASURED_AFTER_MS,
+    SEGMENT_MAX_S,
     LevelMeter,
     SpeechLevel,
     with_levels,
@@ -161,3 +162,14 @@ def test_the_speech_is_measured_once_when_it_has_lasted_long_enough() -> None:
     assert told == [MEASURED_AFTER_MS]  # once, when it had lasted that long
     meter.end(NS_PER_S * 10)
     assert meter.measured() is None
+
+
+def test_a_speech_that_never_ends_is_measured_over_its_last_minute() -> None:
+    """A television that never pauses: the meter's memory stays bounded."""
+    meter = LevelMeter(frame_ms=100)  # fewer frames, the same bound in seconds
+    meter.begin(0)
+    x = noise(SEGMENT_MAX_S + 30, -20)
+    x[:30 * RATE] *= 10  # 20 dB louder in the first 30 s
+    feed(meter, pcm(x))
+    level = meter.measured()
+    assert level is not None and level.level_dbfs < -15  # the loud first 30 s are forgotten
