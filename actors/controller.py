@@ -129,5 +129,5 @@ _HANDLED = (
     m.ButtonPressed, m.MuteRequested, m.Deadline, m.SpeechStarted, m.SpeechStopped,
     m.WakeDetected, m.ProviderOnline, m.ProviderOffline,
     m.ReplyAudioStarted, m.ReplyFinished, m.ReplyPlayed, m.ActorRestarted, m.ActorStarted,
-    m.AudioDevices,
+    m.AudioDevices, m.SpeechMeasured,
 )

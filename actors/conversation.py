@@ -13,8 +13,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from actors import messages as m
+
+if TYPE_CHECKING:
+    from drivers.local.level import SpeechLevel
 
 log = logging.getLogger(__name__)
 
@@ -45,14 +49,19 @@ class ConversationSettings:
     vad_turns: bool = False  # always listening with the hub's VAD: any speech starts a turn
     earcon_ms: int = 150  # the listening earcon plays before the mic opens
     barge_in_min_speech_ms: int = 250  # the user's speech must last this long to interrupt
+    # Speech without a trigger (a follow-up, always listening, a barge-in or a resumed turn
+    # by voice) must be this far over the noise floor to be the wearer's (0 = off).
+    near_field_snr_db: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("listen_timeout_s", "max_utterance_s", "thinking_timeout_s",
                      "speaking_timeout_s"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
-        if self.follow_up_s < 0 or self.earcon_ms < 0 or self.barge_in_min_speech_ms < 0:
-            raise ValueError("follow_up_s, earcon_ms and barge_in_min_speech_ms must be >= 0")
+        if self.follow_up_s < 0 or self.earcon_ms < 0 or self.barge_in_min_speech_ms < 0 \
+                or self.near_field_snr_db < 0:
+            raise ValueError("follow_up_s, earcon_ms, barge_in_min_speech_ms and "
+                             "near_field_snr_db must be >= 0")
 
 
 # --- effects ----------------------------------------------------------------------
@@ -103,6 +112,9 @@ class Conversation:
         self._heard = False  # speech was heard in this turn
         self._follow_up = False
         self._screened = False  # this turn began without a trigger: it may be the room
+        self._untriggered = False  # ... or by always listening: screened by its level too
+        self._speech_level: SpeechLevel | None = None  # of the hub-heard speech, latest known
+        self._level_measured = False  # ... and past its onset (m.SpeechMeasured)
         # "The user is speaking" is a level: since when (None: quiet), whoever heard it.
         self._speaking_since: int | None = None
         self._deadline_ns = 0  # when the current state's own timeout falls due
@@ -126,8 +138,15 @@ class Conversation:
             return []  # a deadline from a state we already left
         if isinstance(msg, m.SpeechStarted):
             self._speaking_since = msg.at_ns
+            self._speech_level, self._level_measured = msg.level, False
         elif isinstance(msg, m.SpeechStopped):
             self._speaking_since = None
+            self._speech_level, self._level_measured = msg.level, True
+        elif isinstance(msg, m.SpeechMeasured):
+            self._speech_level, self._level_measured = msg.level, True
+        if isinstance(msg, (m.SpeechStarted, m.SpeechStopped, m.SpeechMeasured)) and \
+                msg.level is not None:
+            log.debug("%s: %s", type(msg).__name__, _described(msg.level))  # for tuning
         common = self._common(msg)
         if common is not None:
             return common
@@ -196,7 +215,7 @@ class Conversation:
                 return self._listen(f"wake word {name!r}", ptt=False)
             case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if self.settings.vad_turns:
                 return self._listen("speech (always listening)", ptt=False, since_ns=at_ns,
-                                    heard=True)
+                                    heard=True, untriggered=True)
             case m.SpeechStarted(by=m.PROVIDER) if self.settings.server_turns:
                 return self._go(State.LISTENING, "provider heard speech",
                                 self.settings.max_utterance_s)
@@ -217,7 +236,7 @@ class Conversation:
                 return []
             case m.SpeechStopped(at_ns=at_ns, by=m.HUB):
                 if self._heard and not self._ptt and not s.server_turns:
-                    return self._commit("end of speech", at_ns)
+                    return self._far_turn() or self._commit("end of speech", at_ns)
                 return []
             case m.ButtonPressed(press=m.Press.HOLD_START):
                 self._ptt = True
@@ -237,6 +256,9 @@ class Conversation:
             case m.Deadline():
                 if s.server_turns:
                     return self._rest("no end of speech from the provider")
+                far = self._far_turn() if self._heard and not self._ptt else []
+                if far:
+                    return far
                 if self._heard and (self._ptt or self._speaking_since is not None):
                     return self._split()
                 if self._heard:
@@ -253,7 +275,11 @@ class Conversation:
                 return self._speak("answer audio arrived")
             case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if not s.server_turns and \
                     not self._ptt:
-                return self._resume(at_ns)
+                return self._resume(at_ns) if self._near("no turn taken back") else []
+            case m.SpeechMeasured() if self._speaking_since is not None and \
+                    not s.server_turns and not self._ptt and not self._far():
+                # its onset was too soft to take the turn back; more of it is near: it does
+                return self._resume(self._speaking_since)
             case m.SpeechStarted(by=m.PROVIDER) if s.server_turns:
                 # the provider's VAD took the turn back itself (and drops its answer)
                 self._heard = True
@@ -282,8 +308,11 @@ class Conversation:
             case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if \
                     at_ns < self._entered_ns + REACTION_MS * 1_000_000 and \
                     not self.settings.server_turns and not self._ptt:
+                if not self._near("no turn taken back"):
+                    return []
                 return self._resume(at_ns)  # not a reaction to the answer: the turn goes on
-            case m.SpeechStarted() if self.settings.barge_in:
+            case m.SpeechStarted() | m.SpeechMeasured() if self.settings.barge_in and \
+                    not self._barge_check:
                 return self._check_barge_in()
             case m.SpeechStopped() if self._barge_check:
                 self._barge_check = False  # too short to interrupt: back to the timeout
@@ -339,9 +368,10 @@ class Conversation:
 
     def _listen(self, cause: str, *, ptt: bool, since_ns: int | None = None,
                 heard: bool = False, follow_up: bool = False,
-                screened: bool = False) -> list[Effect]:
+                screened: bool = False, untriggered: bool = False) -> list[Effect]:
         self._ptt, self._heard, self._follow_up = ptt, heard, follow_up
         self._screened = screened
+        self._untriggered = untriggered or screened
         s = self.settings
         if self._speaking_since is not None and not ptt:
             # they are already talking (on from the wake word, or into the follow-up window)
@@ -398,6 +428,10 @@ class Conversation:
         since = self._speaking_since
         if since is None:
             return []
+        if not self._level_measured and self._far():
+            return []  # a soft onset: judged once more of it is heard (m.SpeechMeasured)
+        if not self._near("no barge-in"):
+            return []
         left_s = (since + self.settings.barge_in_min_speech_ms * 1_000_000
                   - self._clock()) / 1e9
         if left_s > 0:
@@ -405,6 +439,27 @@ class Conversation:
             return [Arm(left_s, self._next_token())]
         return [*self._abort(), *self._listen("barge-in by voice", ptt=False, since_ns=since,
                                               heard=True, screened=True)]
+
+    def _far(self) -> bool:
+        """The speech heard last is too quiet over the noise floor to be the wearer's."""
+        level, limit = self._speech_level, self.settings.near_field_snr_db
+        return limit > 0 and level is not None and level.snr_db < limit
+
+    def _near(self, otherwise: str) -> bool:
+        """Whether the speech just started may act as the wearer's (else say why not)."""
+        if not self._far():
+            return True
+        assert self._speech_level is not None  # _far() saw it
+        log.info("%s: not the wearer, %s", _described(self._speech_level), otherwise)
+        return False
+
+    def _far_turn(self) -> list[Effect]:
+        """A turn without a trigger whose speech is far-field: cancelled, nothing answered."""
+        if not self._untriggered or not self._far():
+            return []
+        assert self._speech_level is not None  # _far() saw it
+        return [*self._abort(),
+                *self._rest(f"{_described(self._speech_level)}: not the wearer, ignored")]
 
     def _arm(self, seconds: float) -> list[Effect]:
         """Arm the current state's own timeout anew."""
@@ -463,6 +518,10 @@ class Conversation:
     def _next_token(self) -> int:
         self._token += 1
         return self._token
+
+
+def _described(level: SpeechLevel) -> str:
+    return f"{level.describe()} ({level.floor_dbfs:.0f} dBFS)"
 
 
 def _earcon(kind: str) -> Send:

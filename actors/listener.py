@@ -8,6 +8,8 @@ little before the message that opened it arrived. ``CloseMic`` carries the
 message (commit / cancel) that must reach the Session *after* the turn's last audio;
 ``SplitTurn`` puts a commit between two chunks and keeps the mic open; an
 ``OpenMic(resume=True)`` tells the Session to take its turn back before any new audio.
+The level meter measures each stretch of speech against the noise floor; the speech
+events carry it, so the Controller can tell the wearer from the room.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from actors import messages as m
 from actors.base import HubActor
 from actors.mailbox import AudioMailbox
 from actors.wiring import CONTROLLER, LISTENER, SESSION, Wiring
+from drivers.local.level import LevelMeter, with_levels
 from drivers.local.segmenter import SpeechStarted, SpeechStopped, VadEvent
 from drivers.local.wakeword import WakeDetection
 from speech_api import AudioChunk
@@ -52,6 +55,7 @@ class ListenerActor(HubActor):
         *,
         wake_factory: Callable[[], WakeWord | None] = lambda: None,
         preroll_ms: int = 500,
+        meter_factory: Callable[[], LevelMeter | None] = LevelMeter,
     ) -> None:
         super().__init__(wiring)
         self.captured = captured
@@ -59,6 +63,8 @@ class ListenerActor(HubActor):
         self.segmenter_factory = segmenter_factory
         self.wake_factory = wake_factory
         self.preroll_ms = preroll_ms
+        self.meter_factory = meter_factory
+        self.meter: LevelMeter | None = None
         self.ring: deque[AudioChunk] = deque()
         self.ring_ms = 0.0
         self.segmenter: Segmenter | None = None
@@ -70,6 +76,7 @@ class ListenerActor(HubActor):
     def setup(self) -> None:
         self.segmenter = self.segmenter_factory()
         self.wake = self.wake_factory()
+        self.meter = self.meter_factory()
         # A restarted Listener finds a full mailbox whose nudge went to its predecessor.
         self.actor_ref.tell(m.AudioReady())
         self.tell(CONTROLLER, m.ActorStarted(LISTENER))  # mic and mute state, please
@@ -108,6 +115,8 @@ class ListenerActor(HubActor):
                     self.segmenter.reset()
                 if self.wake is not None:
                     self.wake.reset()
+                if self.meter is not None:
+                    self.meter.reset()
             case m.SetMuted():
                 pass
             case _:
@@ -122,12 +131,17 @@ class ListenerActor(HubActor):
         if self.muted:
             return
         self._forward(chunk)
+        if self.meter is not None:
+            self.meter.feed(chunk)  # first: the speech events below may end in this chunk
         if self.segmenter is not None:
-            for event in self.segmenter.feed(chunk):
+            for event, level in with_levels(self.meter, self.segmenter.feed(chunk)):
                 if isinstance(event, SpeechStarted):
-                    self.tell(CONTROLLER, m.SpeechStarted(event.at_ns))
+                    self.tell(CONTROLLER, m.SpeechStarted(event.at_ns, level=level))
                 elif isinstance(event, SpeechStopped):
-                    self.tell(CONTROLLER, m.SpeechStopped(event.at_ns))
+                    self.tell(CONTROLLER, m.SpeechStopped(event.at_ns, level=level))
+        measured = self.meter.measured() if self.meter is not None else None
+        if measured is not None:  # the speech under way, past its onset (for a barge-in)
+            self.tell(CONTROLLER, m.SpeechMeasured(measured, _end_ns(chunk)))
         if self.wake is not None:
             found = self.wake.process(chunk)
             if found is not None:
@@ -138,8 +152,11 @@ class ListenerActor(HubActor):
         since = self.mic_since_ns
         if since is None:
             return
-        end_ns = chunk.captured_at_ns + int((chunk.duration_ms or 0.0) * 1e6)
-        if end_ns <= since:
+        if _end_ns(chunk) <= since:
             return  # captured before the turn (or during the listening earcon)
         if self.to_session.put(chunk):
             self.tell(SESSION, m.UserAudioReady())
+
+
+def _end_ns(chunk: AudioChunk) -> int:
+    return chunk.captured_at_ns + int((chunk.duration_ms or 0.0) * 1e6)

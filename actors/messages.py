@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from drivers.button_logic import ButtonEventKind
 from speech_api import AudioChunk
 from speech_api.events import RealtimeEvent
+
+if TYPE_CHECKING:
+    from drivers.local.level import SpeechLevel
 
 
 def _now() -> int:
@@ -64,19 +68,32 @@ HUB, PROVIDER = "hub", "provider"  # who heard it: the Listener's VAD or the pro
 @dataclass(frozen=True, slots=True)
 class SpeechStarted:
     """The user started speaking (``at_ns``: the first speech frame, or when the provider
-    said so). From the hub's VAD it comes once the speech held ``vad.min_speech_ms``."""
+    said so). From the hub's VAD it comes once the speech held ``vad.min_speech_ms``, with
+    the ``level`` of its onset against the noise floor (near-field screening)."""
 
     at_ns: int = field(default_factory=_now)
     by: str = HUB
+    level: SpeechLevel | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class SpeechStopped:
     """The user stopped speaking (``at_ns``: the end of the last speech frame). From the
-    hub's VAD it comes after ``conversation.endpoint_silence_ms`` of silence."""
+    hub's VAD it comes after ``conversation.endpoint_silence_ms`` of silence, with the
+    ``level`` of the whole stretch of speech against the noise floor."""
 
     at_ns: int = field(default_factory=_now)
     by: str = HUB
+    level: SpeechLevel | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechMeasured:
+    """The hub-heard speech under way has lasted ``drivers.local.level.MEASURED_AFTER_MS``:
+    its ``level`` so far (a surer measure than its onset's, for a barge-in)."""
+
+    level: SpeechLevel
+    at_ns: int = field(default_factory=_now)
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,9 @@ class ConversationConfig:
     barge_in: bool = True
     barge_in_min_speech_ms: int = setting(250, min=0, max=3000,
                                           help="speech over an answer this long stops it")
+    near_field_snr_db: float = setting(
+        22.0, min=0.0, max=80.0,
+        help="speech without a trigger must be this far over the noise floor (0 = off)")
 
 
 @dataclass(frozen=True, slots=True)

@@ -142,6 +142,7 @@ def conversation_settings(config: HubConfig, *, earcon_ms: int) -> ConversationS
         vad_turns=always and not server,
         earcon_ms=earcon_ms,
         barge_in_min_speech_ms=c.barge_in_min_speech_ms,
+        near_field_snr_db=c.near_field_snr_db,
     )
 
 
