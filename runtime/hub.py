@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from actors.capture import CaptureActor
-from actors.engines.transcribe import DRAIN_TIMEOUT_S
 from actors.controller import ControllerActor
+from actors.engines.transcribe import DRAIN_TIMEOUT_S
 from actors.listener import ListenerActor
 from actors.mailbox import AudioMailbox
 from actors.messages import AudioDevices, ButtonPressed, MuteRequested, Ping, PlayEarcon
