@@ -22,7 +22,6 @@ PYTHONDONTWRITEBYTECODE) and the figures would be a compiler's.
 from __future__ import annotations
 
 import argparse
-import compileall
 import itertools
 import json
 import os
@@ -32,7 +31,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.bench.bench_startup import Started, start_measured
+from tests.bench.bench_startup import GOAL_READY_S, Started, compile_project, start_measured
 from tests.bench.harness import REPO
 
 RESULTS = Path(__file__).parent / "results" / "imports.json"
@@ -53,7 +52,6 @@ MODES = (
     ("local, faster-whisper", "local", "local: {stt: {engine: faster_whisper}}\n"),
 )
 GOALS_MB = {"realtime": 60.0, "local, pocketsphinx": 150.0}
-GOAL_READY_S = 0.3
 
 _IMPORTER = """
 import json, sys, time
@@ -156,8 +154,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=3, help="starts per mode")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    for package in ("actors", "drivers", "runtime", "speech_api"):
-        compileall.compile_dir(REPO / package, quiet=1)
+    compile_project()
     load_start = os.getloadavg()
     imports = import_shares()
     modes = mode_figures(args.reps)
