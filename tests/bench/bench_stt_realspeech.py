@@ -58,9 +58,10 @@ def _rss_mb() -> float:
 
 
 def _peak_mb() -> float:
-    import resource
+    from tests.bench.procmem import status_kb
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: ru_maxrss would carry the spawning process's peak over exec
+    return status_kb("self", "VmHWM") / 1024
 
 
 def decode_child(engine: str, threads: int) -> dict[str, Any]:

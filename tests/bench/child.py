@@ -27,6 +27,7 @@ from runtime.config import load_config
 from runtime.hub_parts import build_parts
 from runtime.logging_setup import setup_logging
 from tests.bench.probe import ProbedHub, Records, now_ns, probe_parts
+from tests.bench.procmem import descendants, status_kb
 
 log = logging.getLogger("tests.bench.child")
 
@@ -39,10 +40,12 @@ def cpu_seconds() -> float:
 
 
 def rss_kb() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    return 0
+    return status_kb("self", "VmRSS")
+
+
+def children_hwm_kb() -> dict[int, int]:
+    """Peak RSS of each helper process the hub started (the STT decoder's child)."""
+    return {pid: status_kb(pid, "VmHWM") for pid in descendants(os.getpid())}
 
 
 def run(config_path: Path, seconds: float, sample_s: float, record: bool) -> dict[str, Any]:
@@ -59,12 +62,14 @@ def run(config_path: Path, seconds: float, sample_s: float, record: bool) -> dic
         if not hub.ready.wait(READY_TIMEOUT_S):
             raise RuntimeError(f"the hub was not ready within {READY_TIMEOUT_S} s")
         ready_ns = now_ns()
+        modules_at_ready = set(sys.modules)
         samples.append((ready_ns, cpu_seconds(), rss_kb()))
         deadline = time.monotonic() + seconds
         while not stop.is_set() and time.monotonic() < deadline:
             stop.wait(min(sample_s, max(0.0, deadline - time.monotonic())))
             samples.append((now_ns(), cpu_seconds(), rss_kb()))
         turns = list(hub.turns)
+        children_peak = children_hwm_kb()  # before stop() ends them
     finally:
         hub.stop()
     return {
@@ -73,8 +78,13 @@ def run(config_path: Path, seconds: float, sample_s: float, record: bool) -> dic
         "samples": samples,
         "turns": turns,
         "records": records.as_json(),
-        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        # VmHWM, not ru_maxrss: that one carries the spawning process's peak over exec
+        "peak_rss_kb": status_kb("self", "VmHWM"),
+        "children_peak_rss_kb": children_peak,
         "openai_imported": "openai" in sys.modules,
+        # what a turn imported after READY (each a share of the peak RSS)
+        "packages_after_ready": sorted({m.split(".")[0] for m in set(sys.modules)
+                                        - modules_at_ready}),
         "pid": os.getpid(),
     }
 

@@ -97,3 +97,40 @@ def test_realtime_mode_keeps_the_offline_recogniser_unloaded(tmp_path: Path) -> 
                          timeout=60, cwd=ROOT, env=env)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_local_mode_loads_its_recogniser_beside_the_start(tmp_path: Path) -> None:
+    """Building the parts does not wait for the model (READY does not), yet nothing had to
+    ask for it: the load started by itself and is done when the hub waits for it."""
+    from drivers.local.stt_process import ChildProcessSpeechToText
+    from runtime.config import load_config
+    from runtime.engine_factory import load_local_parts
+
+    config = tmp_path / "c.yaml"
+    config.write_text("mode: local\nlocal: {stt: {engine: pocketsphinx, grammar: false}}\n")
+    parts = load_local_parts(load_config(config).config, "")
+    stt = parts.stt
+    assert isinstance(stt, LazySpeechToText)
+    stt.close()  # waits for the background load: no turn asked for the engine
+    try:
+        assert stt.loaded
+        assert stt.transcribe_blocking(AudioChunk.pcm(bytes(3200), 16000)) == ""
+    finally:
+        client = stt.client()
+        assert isinstance(client, ChildProcessSpeechToText)
+        client.close()
+
+
+def test_abort_reaches_a_loaded_engine() -> None:
+    aborted = threading.Event()
+
+    class Aborting(Counting):
+        def abort(self) -> None:
+            aborted.set()
+
+    lazy = LazySpeechToText(Aborting)
+    lazy.abort()  # nothing loaded: nothing to stop
+    assert not aborted.is_set()
+    lazy.client()
+    lazy.abort()
+    assert aborted.is_set()

@@ -125,3 +125,22 @@ def test_sensitivity_moves_the_threshold_both_ways() -> None:
     phrase = _utterance("okay nabu", "kal16")
     assert _detections(create_wake_word("micro", sensitivity=0.5), phrase)
     assert _detections(create_wake_word("micro", sensitivity=0.0), phrase) == []
+
+
+
+def test_the_float_mean_decides_as_the_exact_mean_did(
+        micro: dict[str, MicroWakeWordDetector], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The detector averages its probability window in floats (not ``statistics.mean``'s
+    exact fractions: a quarter of its CPU); the same phrases give the same detections."""
+    import statistics
+
+    import pymicro_wakeword.microwakeword as library
+
+    assert getattr(library, "statistics") is not statistics  # noqa: B009 - rebound by a build
+    audio = concat(_utterance("okay nabu", "slt"), _utterance("what time is it", "rms"),
+                   _utterance("okay nabu", "awb"))
+    detector = micro["okay_nabu"]
+    fast = [(d.at_ns, round(d.score, 9)) for d in _detections(detector, audio)]
+    monkeypatch.setattr(library, "statistics", statistics)  # the library's own exact mean
+    exact = [(d.at_ns, round(d.score, 9)) for d in _detections(detector, audio)]
+    assert fast == exact and len(fast) == 2

@@ -136,6 +136,7 @@ def test_chained_local_stt_uses_the_local_settings_and_the_one_loaded_decoder(
     from actors.engines.fallback import FallbackEngine
     from actors.engines.stages import WatchedTranscriber
     from actors.engines.transcribers import ClipTranscriber
+    from drivers.local.lazy_stt import LazySpeechToText
     from drivers.local.stt_process import ChildProcessSpeechToText
     from runtime.engine_factory import EngineMaker, WithSkills, engine_maker
     from tests.e2e.hubtest import load
@@ -156,7 +157,9 @@ fallback: {enabled: true}
         heard_by = chained.stt.inner  # the stage's health record wraps the transcriber
         assert isinstance(heard_by, ClipTranscriber)
         assert heard_by.client is maker.local.stt is engine.inner.local.stt  # one decoder
-        assert isinstance(maker.local.stt, ChildProcessSpeechToText)  # pocketsphinx decodes aside
+        # loaded beside the start (READY waits for no model); pocketsphinx decodes aside
+        assert isinstance(maker.local.stt, LazySpeechToText)
+        assert isinstance(maker.local.stt.client(), ChildProcessSpeechToText)
     finally:
         engine.close()
 
