@@ -57,3 +57,26 @@ transcribe: {{output_file: {json.dumps(str(notes))}, hook: {json.dumps(str(hook)
     update = next(f.payload for f in fake_openai.frames_of("in", "realtime")
                   if f.type == "session.update")
     assert update["session"]["type"] == "transcription"
+
+
+def test_a_stop_finishes_the_dictation_already_spoken(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+) -> None:
+    """The hub is stopped as the turn is committed; its transcript still reaches the hook,
+    which takes longer than an ordinary actor's stop (1.5 s) to take it."""
+    hooked = tmp_path / "hooked.txt"
+    hook = tmp_path / "slow-hook.sh"
+    hook.write_text(f"#!/bin/sh\nsleep 3\ncat >> {shlex.quote(str(hooked))}\n")
+    hook.chmod(0o755)
+    fake_openai.script.transcript = "buy more milk"
+    pcm = concat(silence(600), flite("buy more milk"), silence(5000)).data
+    context = EngineContext()
+    run = ModeHub(tmp_path, fake_openai, context=context, extra=f"""
+mode: transcribe
+transcribe: {{hook: {json.dumps(str(hook))}, print_transcripts: false}}
+""")
+    with running_hub(run.hub, alsa_files, pcm):
+        run.events.wait(lambda _: context.link.online is True, 10, "the session")
+        run.events.wait(lambda _: "input_audio_buffer.commit" in fake_openai.types("in"), 20,
+                        "the turn's commit")
+    assert hooked.read_text() == "buy more milk\n"
