@@ -11,6 +11,9 @@ import pytest
 
 from tests.alsa.alsa_harness import isolate_alsa
 
+# the system tests' summary table, written by the process that runs pytest (also under xdist)
+from tests.system.summary import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401
+
 
 def pytest_configure(config: pytest.Config) -> None:
     # Before any test opens ALSA (in this process or in a `maigic` subprocess, which inherits

@@ -25,57 +25,18 @@ ARCH = "amd64"
 WATCHDOG_HOLD_S = float(os.environ.get("MAIGIC_SYSTEM_WATCHDOG_S")
                         or ("65" if os.environ.get("CI") else "120"))
 
-_rows: list[tuple[str, str, float]] = []
 FIGURES: dict[str, str] = {}  # what the tests measure (in the process that runs them)
-_reported: dict[str, str] = {}  # the figures as reports brought them (also from xdist workers)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    # one worker runs them all: they share one booted machine (pytest -n N --dist loadgroup)
-    for item in items:
-        if "tests/system/" in item.nodeid.replace("\\", "/"):
-            item.add_marker(pytest.mark.xdist_group("system"))
 
 
 @pytest.fixture(autouse=True)
 def _figures_into_reports(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Put the figures a test measured into its report, so the summary sees them when the
-    test ran in a pytest-xdist worker."""
+    """Put the figures a test measured into its report: the summary is written by the
+    process that ran pytest, which is not this one when the tests run in xdist workers."""
     before = dict(FIGURES)
     yield
     for name, value in FIGURES.items():
         if before.get(name) != value:
             request.node.user_properties.append((f"figure:{name}", value))
-
-
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if "tests/system/" not in report.nodeid.replace("\\", "/"):
-        return
-    for name, value in report.user_properties:
-        if name.startswith("figure:"):
-            _reported[name.removeprefix("figure:")] = str(value)
-    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
-        name = report.nodeid.split("::")[-1].removeprefix("test_")
-        _rows.append((name, report.outcome, report.duration))
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not _rows:
-        return
-    width = max(len(r[0]) for r in _rows)
-    lines = [f"{'check':<{width}}  {'result':<7}  seconds", "-" * (width + 18)]
-    lines += [f"{name:<{width}}  {outcome:<7}  {seconds:7.1f}" for name, outcome, seconds in _rows]
-    if _reported:
-        lines += ["", "figures:"] + [f"  {k}: {v}" for k, v in _reported.items()]
-    text = "\n".join(lines) + "\n"
-    terminalreporter.write_sep("=", f"system tests ({ARCH}, real systemd in systemd-nspawn)")
-    terminalreporter.write(text)
-    with_context = f"# {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime())}, load " \
-        f"{os.getloadavg()[0]:.2f}\n" + text
-    try:
-        (CACHE_DIR / f"summary-{ARCH}.txt").write_text(with_context)
-    except OSError as exc:
-        terminalreporter.write_line(f"(summary not saved: {exc})")
 
 
 def copy_checkout(root: Path, dest: str) -> None:

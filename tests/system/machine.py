@@ -211,7 +211,10 @@ class Machine:
         base_env.update(env or {})
         argv = ["nsenter", "-t", str(self.leader), "-a", "--",
                 "env", "-i", *(f"{k}={v}" for k, v in base_env.items()), *inner]
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+        # a session of its own: nsenter keeps the caller's process group, so a `kill 0` or a
+        # job-control signal inside would reach the test run itself (it froze a whole run once)
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False,
+                              start_new_session=True)
         result = Result(done.returncode, done.stdout, done.stderr)
         if check and done.returncode != 0:
             raise AssertionError(f"{command!r} exited {done.returncode}:\n{result.output}")

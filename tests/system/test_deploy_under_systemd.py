@@ -88,7 +88,10 @@ def cpu_seconds(machine: Machine, pid: str) -> float:
 
 @pytest.mark.timeout(180)
 def test_a_frozen_hub_is_restarted_by_the_watchdog(machine: Machine) -> None:
+    assert machine.wait_for("systemctl is-active --quiet maigic && "
+                            "[ \"$(systemctl show -P MainPID maigic)\" -gt 0 ]", timeout=120)
     pid = unit(machine, "MainPID")
+    assert int(pid) > 0, pid  # `kill -STOP 0` would freeze the caller's whole process group
     since = now_inside(machine)
     started = time.monotonic()
     machine.run(f"kill -STOP {pid}", check=True)
