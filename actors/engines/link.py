@@ -344,12 +344,20 @@ class StandingLink:
         self.link.attempt()
         try:
             session = self._open()
-            session.initialize_session()
-        except SpeechAPIError as exc:
+        except SpeechAPIError as exc:  # the handshake's answer: a bad key is fatal
             self._failed(str(exc), fatal=is_fatal(exc))
             return
         except OSError as exc:  # a socket error the driver did not wrap
             self._failed(f"{type(exc).__name__}: {exc}", fatal=False)
+            return
+        try:
+            session.initialize_session()
+        except (SpeechAPIError, OSError) as exc:
+            # connected, then dropped before the setup went out: a lost connection, never
+            # a rejection (a refused key or model comes as an error event, served below);
+            # the session's threads end with it
+            session.close()
+            self._failed(f"the connection dropped during the setup: {exc}", fatal=False)
             return
         with self._lock:
             self._session = session

@@ -5,13 +5,15 @@ from __future__ import annotations
 import itertools
 import logging
 import random
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from actors.engines.link import LinkPolicy, LinkState, ProviderLink
+from actors.engines.link import LinkPolicy, LinkState, ProviderLink, StandingLink
 from runtime.engine_factory import EngineContext
+from speech_api.errors import APIError
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import running_hub, write_config
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -189,3 +191,40 @@ def test_the_status_skill_says_online_or_offline_as_the_link_is(
     finally:
         engine.close()
     assert result is not None and result.speech == said
+
+
+class _DroppedDuringSetup:
+    """A session that connected, then lost its connection before session.update went out
+    (what the driver raises then: the session already knows it is closed)."""
+
+    def __init__(self) -> None:
+        self.closed_by_link = threading.Event()
+
+    def initialize_session(self) -> None:
+        raise APIError("cannot send session.update: the realtime link is down",
+                       provider="openai", code="session_closed", retryable=False)
+
+    def close(self) -> None:
+        self.closed_by_link.set()
+
+
+def test_a_connection_dropped_during_the_setup_is_retried_soon_and_its_session_closed(
+        caplog: pytest.LogCaptureFixture) -> None:
+    sessions: list[_DroppedDuringSetup] = []
+
+    def open_session() -> _DroppedDuringSetup:
+        sessions.append(_DroppedDuringSetup())
+        return sessions[-1]
+
+    link = ProviderLink(name="realtime")
+    standing = StandingLink(link, open_session, lambda _event: None,  # type: ignore[arg-type]
+                            lambda _state, _why: None)
+    standing.start()
+    try:
+        assert link.wait_for(LinkState.RETRYING, 5)
+        assert sessions and sessions[0].closed_by_link.wait(5), "its threads would leak"
+        assert link.state is LinkState.RETRYING  # not REJECTED: nothing was refused
+        assert link.retry_in() <= LinkPolicy().initial_s * (1 + LinkPolicy().jitter)
+    finally:
+        standing.close()
+    assert not [r for r in caplog.records if "rejected" in r.getMessage()]
