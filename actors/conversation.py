@@ -275,11 +275,9 @@ class Conversation:
                 return self._speak("answer audio arrived")
             case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if not s.server_turns and \
                     not self._ptt:
-                return self._resume(at_ns) if self._near("no turn taken back") else []
-            case m.SpeechMeasured() if self._speaking_since is not None and \
-                    not s.server_turns and not self._ptt and not self._far():
-                # its onset was too soft to take the turn back; more of it is near: it does
-                return self._resume(self._speaking_since)
+                # whatever its level: nothing plays yet, and a turn not taken back would
+                # lose these words (a far turn is still screened when it is committed)
+                return self._resume(at_ns)
             case m.SpeechStarted(by=m.PROVIDER) if s.server_turns:
                 # the provider's VAD took the turn back itself (and drops its answer)
                 self._heard = True

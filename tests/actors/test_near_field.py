@@ -115,29 +115,16 @@ def test_speech_measured_far_while_the_barge_in_check_waits_does_not_barge_in() 
     assert now(conv) is State.SPEAKING  # the speech turned out far
 
 
-def test_far_speech_under_way_when_the_answer_starts_does_not_barge_in() -> None:
-    conv, clock = online(SCREENING)
-    conv.handle(tap())
-    conv.handle(m.SpeechStarted(level=NEAR))
-    conv.handle(m.SpeechStopped(level=NEAR))
-    clock.now += 100_000_000
-    conv.handle(m.SpeechStarted(at_ns=clock.now + 1, level=FAR))  # the room, while THINKING
-    assert now(conv) is State.THINKING  # the wearer's turn is not taken back
-    clock.now += 1_000_000_000
-    effects = conv.handle(m.ReplyAudioStarted("r1"))
-    assert now(conv) is State.SPEAKING
-    assert sent(effects, PLAYBACK) == [] and len(arms(effects)) == 1  # only the timeout
-
-
-def test_a_soft_onset_while_thinking_takes_the_turn_back_once_more_of_it_is_near() -> None:
+def test_speech_while_thinking_takes_the_turn_back_whatever_its_level() -> None:
+    """Nothing plays yet: a soft onset may be the wearer going on, and a turn not taken
+    back would lose their words (the real reading of tests/realspeech did: -44 dBFS over
+    digital silence measures 16 dB)."""
     conv, clock = online(SCREENING)
     conv.handle(tap())
     conv.handle(m.SpeechStarted(level=NEAR))
     conv.handle(m.SpeechStopped(level=NEAR))
     start = clock.now + 1
-    assert conv.handle(m.SpeechStarted(at_ns=start, level=FAR)) == []
-    assert now(conv) is State.THINKING
-    effects = conv.handle(m.SpeechMeasured(NEAR))
+    effects = conv.handle(m.SpeechStarted(at_ns=start, level=FAR))
     assert now(conv) is State.LISTENING
     assert m.OpenMic(start, resume=True) in sent(effects, LISTENER)
 
