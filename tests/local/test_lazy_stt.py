@@ -56,17 +56,22 @@ def test_preload_loads_in_the_background_and_use_waits_for_it() -> None:
     gate = threading.Event()
 
     def slow() -> BlockingSpeechToTextClient:
-        gate.wait(5)
+        gate.wait(60)  # set by the test; 5 s ran out once on a loaded CI machine
         return Counting()
 
+    def preloads() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if t.name == "stt-preload"}
+
+    others = preloads()  # an earlier test's hub may still be loading its own
     lazy = LazySpeechToText(slow)
     lazy.preload()
     lazy.preload()  # idempotent
     assert not lazy.loaded
+    assert len(preloads() - others) == 1
     gate.set()
     lazy.close()
     assert lazy.loaded and Counting.made == 1
-    assert not [t for t in threading.enumerate() if t.name == "stt-preload"]
+    assert not preloads() - others, "close() left this engine's loader running"
 
 
 def test_a_failed_load_is_raised_when_a_turn_needs_the_engine() -> None:

@@ -14,6 +14,8 @@ from tests.local.whisper import whisper_hears
 REPO = Path(__file__).resolve().parents[2]
 HOURS = ["twelve", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
          "eleven", "twelve"]
+# how Whisper may write an hour it heard right
+SOUNDS_LIKE = {"one": "won", "two": "to", "four": "for", "eight": "ate"}
 
 
 def demo(*args: str, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -41,7 +43,9 @@ def test_the_demo_hears_the_question_answers_it_and_writes_the_reply(tmp_path: P
     hour = re.match(r"It's (\d{1,2})\D", answer).group(1)  # type: ignore[union-attr]
     # "It's 8:44 a.m.", "It's 9.28 am", "It's 1240PM." (12:40), "it's eight forty four"
     said = whisper_hears(reply)
-    assert re.search(rf"\b{hour}(\d\d)?(?!\d)", said) or HOURS[int(hour)] in said.lower(), said
+    words = re.findall(r"[a-z]+", said.lower())
+    assert re.search(rf"\b{hour}(\d\d)?(?!\d)", said) or HOURS[int(hour)] in words or \
+        SOUNDS_LIKE.get(HOURS[int(hour)], "") in words, said  # "It's to 38 PM." (2:38)
     log = done.stderr
     assert "state LISTENING -> THINKING" in log and "state SPEAKING -> IDLE" in log
     assert "hub started (mode local)" in log
