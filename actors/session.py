@@ -250,7 +250,7 @@ class SessionActor(HubActor):
         resume = getattr(engine, "resume_turn", None)
         if callable(resume) and resume():
             self.cancel_next_response = False  # the engine dropped that answer itself
-        if callable(resume) and self.heard_since_commit:
+        if _rehears_resumed_turns(engine) and self.heard_since_commit:
             # the engine hears the whole turn again: the last transcript is not the turn's
             log.info("the user went on speaking: the turn continues "
                      "(the transcript above is superseded; the whole turn is heard again)")
