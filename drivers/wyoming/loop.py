@@ -76,8 +76,11 @@ class LoopThread:
     def start(self, make: Callable[[], Coroutine[Any, Any, T]]) -> concurrent.futures.Future[T]:
         """Run ``make()`` in the background (the thread lives until it ends); cancel the
         returned future to stop it."""
-        future = self._submit(make)
-        future.add_done_callback(lambda _: self._release())
+        future, loop = self._submit_on(make)
+        # registered on the loop, after run_coroutine_threadsafe chained the future there:
+        # a cancel then reaches the coroutine before the release may stop (and close) the
+        # loop; registered from here, it could run first ("Event loop is closed")
+        loop.call_soon_threadsafe(future.add_done_callback, lambda _: self._release())
         return future
 
     def call_soon(self, callback: Callable[[], object]) -> bool:
@@ -90,13 +93,18 @@ class LoopThread:
             return True
 
     def _submit(self, make: Callable[[], Coroutine[Any, Any, T]]) -> concurrent.futures.Future[T]:
+        return self._submit_on(make)[0]
+
+    def _submit_on(self, make: Callable[[], Coroutine[Any, Any, T]],
+                   ) -> tuple[concurrent.futures.Future[T], asyncio.AbstractEventLoop]:
+        """The running coroutine's future, and the loop it runs on (busy until released)."""
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
                 threading.Thread(target=_serve, args=(self._loop,), name=self.name,
                                  daemon=True).start()
             self._busy += 1
-            return asyncio.run_coroutine_threadsafe(make(), self._loop)
+            return asyncio.run_coroutine_threadsafe(make(), self._loop), self._loop
 
     def _release(self) -> None:
         with self._lock:

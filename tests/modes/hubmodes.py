@@ -15,7 +15,7 @@ from runtime.hub import Hub
 from runtime.hub_parts import build_parts, segmenter
 from speech_api import AudioChunk
 from speech_api import events as ev
-from tests.e2e.hubtest import load, write_config
+from tests.e2e.hubtest import load, wait_for, write_config
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, silence
 from tests.modes.modetest import Events
@@ -27,10 +27,12 @@ conversation: {follow_up_s: 0}
 
 
 class FirstWritten:
-    """When each item's first period reached the sound device (monotonic ns)."""
+    """When each item's first period reached the sound device (monotonic ns), and how
+    much of it has been played so far (ms)."""
 
     def __init__(self) -> None:
         self.at_ns: dict[str, int] = {}
+        self.played_ms: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def wrap(self, factory: PlaybackFactory) -> PlaybackFactory:
@@ -38,6 +40,7 @@ class FirstWritten:
             def written(item_id: str, played_ms: int, at_ns: int) -> None:
                 with self._lock:
                     self.at_ns.setdefault(item_id, at_ns)
+                    self.played_ms[item_id] = max(played_ms, self.played_ms.get(item_id, 0))
                 on_written(item_id, played_ms, at_ns)
 
             return factory(written, on_idle)
@@ -72,6 +75,26 @@ class ModeHub:
     def heard(self) -> list[str]:
         return [e.text for e in self.events.of(ev.InputTranscript)
                 if isinstance(e, ev.InputTranscript) and e.is_final]
+
+    def reply_audio(self, transcript: str) -> dict[str, AudioChunk]:
+        """The audio of the answer that said ``transcript``, per item, as the engine sent it."""
+        done = next(e for e in self.events.of(ev.ResponseDone)
+                    if isinstance(e, ev.ResponseDone) and e.transcript == transcript)
+        items: dict[str, list[AudioChunk]] = {}
+        for delta in self.events.of(ev.AudioDelta):
+            if isinstance(delta, ev.AudioDelta) and delta.response_id == done.response_id:
+                items.setdefault(delta.item_id, []).append(
+                    AudioChunk.pcm(delta.pcm, delta.sample_rate))
+        return {item: concat(*chunks) for item, chunks in items.items()}
+
+    def wait_played(self, transcript: str, timeout: float) -> None:
+        """Until the answer that said ``transcript`` has been played out in full."""
+        self.events.wait(lambda _: transcript in self.answers(), timeout, repr(transcript))
+        items = self.reply_audio(transcript)
+        assert items, f"{transcript!r} came without audio"
+        wait_for(lambda: all(self.written.played_ms.get(item, 0) >= (audio.duration_ms or 0) - 20
+                             for item, audio in items.items()),
+                 timeout, f"{transcript!r} played")
 
     def wait_answers(self, count: int, timeout: float) -> None:
         self.events.wait(lambda items: len([e for e in items if isinstance(e, ev.ResponseDone)])

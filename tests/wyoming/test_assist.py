@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.volume import VolumeControl
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import loud_ms, played, running_hub
 from tests.fakes.openai_server import FakeOpenAIServer
@@ -54,8 +55,7 @@ def test_a_turn_through_home_assistants_pipeline_and_its_timer_rings_here(
         run.wait_answers(1, 60)
         ha.wait(lambda: ha.runs and ha.runs[0].played_at is not None, 30, "played")
         ha.send_timer("t1", "pasta", 5, finished=True)
-        run.events.wait(lambda _: "Your pasta timer is done." in run.answers(), 20,
-                        "the timer announced")
+        run.wait_played("Your pasta timer is done.", 20)  # the ring, heard in full
         assert run.hub.wait_for_state("idle", 20)
     assert ha.info is not None and ha.info.satellite is not None
     assert (ha.info.satellite.name, ha.info.satellite.area) == ("test satellite", "kitchen")
@@ -67,8 +67,13 @@ def test_a_turn_through_home_assistants_pipeline_and_its_timer_rings_here(
     assert ha.received[:2] == ["info", "run-pipeline"] or ha.received[0] == "info"
     after = ha.received[ha.received.index("run-pipeline"):]
     assert after[1] == "audio-chunk" and "audio-stop" in after and "played" in after
-    reply = played(alsa_files)
-    assert loud_ms(reply) > 800 and "kitchen" in heard(reply)  # piper's answer, played
+    # piper's answer and the ring (earcon and local voice) were both played in full
+    sent = [audio for answer in run.answers() for audio in run.reply_audio(answer).values()]
+    out = played(alsa_files)
+    gain = VolumeControl(round(run.config.audio.playback.volume * 100)).gain
+    assert len(sent) == 2
+    assert loud_ms(out, 1000 * gain) >= 0.95 * sum(loud_ms(audio) for audio in sent)
+    assert "kitchen" in heard(out)
     assert pipeline.played_at is not None and pipeline.answer_sent_at is not None
     assert fake_openai.requests == []  # assist mode needs no OpenAI at all
 
