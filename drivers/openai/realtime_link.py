@@ -2,8 +2,10 @@
 
 Connects the way the SDK does (Bearer auth, no Origin, no subprotocol, no beta
 header, TLS verification always on for ``wss``), sends JSON text frames
-(thread-safe), and receives text frames while keeping the link alive: a ping
-after ``ping_interval_s`` of quiet, and :class:`LinkLostError` once nothing at all
+(thread-safe), and receives text frames while keeping the link alive both ways: a
+ping after ``ping_interval_s`` with nothing received, or nothing sent (a long answer
+streams in while the mic is closed: a server that drops a client silent for tens of
+seconds would drop us mid-answer), and :class:`LinkLostError` once nothing at all
 has arrived for ``dead_link_after_s``.
 """
 
@@ -37,7 +39,7 @@ class RealtimeLink:
     def __init__(self, ws: websocket.WebSocket, config: OpenAIConfig) -> None:
         self._ws = ws
         self._config = config
-        self._last_rx = time.monotonic()
+        self._last_rx = self._last_tx = time.monotonic()
         self._sending = 0  # sends under way (the pump's and a control frame's)
         self._sending_lock = threading.Lock()
 
@@ -83,6 +85,7 @@ class RealtimeLink:
         finally:
             with self._sending_lock:
                 self._sending -= 1
+                self._last_tx = time.monotonic()
 
     def receive(self) -> str:
         """The next text frame; pings the server while waiting, raises LinkLostError."""
@@ -95,6 +98,9 @@ class RealtimeLink:
             except (OSError, websocket.WebSocketException) as exc:
                 raise LinkLostError(f"{type(exc).__name__}: {exc}") from None
             self._last_rx = time.monotonic()
+            if self._last_rx - self._last_tx >= self._config.ping_interval_s and \
+                    not self._sending:  # (a send under way is being heard from)
+                self._ping()
             if opcode == websocket.ABNF.OPCODE_TEXT:
                 return bytes(data).decode("utf-8", errors="replace")
             if opcode == websocket.ABNF.OPCODE_CLOSE:
@@ -106,10 +112,14 @@ class RealtimeLink:
         quiet = time.monotonic() - self._last_rx
         if quiet >= self._config.dead_link_after_s:
             raise LinkLostError(f"no data from the server for {quiet:.1f} s")
+        self._ping()
+
+    def _ping(self) -> None:
         try:
             self._ws.ping()
         except (OSError, websocket.WebSocketException) as exc:
             raise LinkLostError(f"ping failed: {type(exc).__name__}: {exc}") from None
+        self._last_tx = time.monotonic()
 
     def close(self) -> None:
         """Say goodbye, then shut the socket so a ``receive`` or ``send`` blocked in another

@@ -96,10 +96,10 @@ def test_audio_flood_keeps_memory_bounded(tmp_path: Path, monkeypatch: pytest.Mo
         time.sleep(2)  # let the last of it arrive
         samples.append((server.sent_bytes / 48000, rss_kib() - baseline))
         assert hub.ping_all(timeout=5), "an actor stopped answering under the flood"
-        # still playing the flood; or, seen only in loaded parallel runs (cause not yet
-        # found), the link to the flood server was lost near its end and the answer ended
-        lost = any("realtime link: lost" in r.getMessage() for r in caplog.records)
-        assert hub.state == "speaking" or (lost and hub.state == "idle"), hub.state
+        assert hub.state == "speaking", hub.state  # still playing the flood
+        # the link held: the hub pings while it has nothing to send (the mic is closed
+        # while it answers), or the fake server drops it after 30 s of silence
+        assert not any("link: lost" in r.getMessage() for r in caplog.records)
     finally:
         hub.stop()
         server.close()

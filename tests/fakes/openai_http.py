@@ -50,7 +50,7 @@ MODEL_LIST = {
 class FakeHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _HTTPServer
-    timeout = 30
+    timeout = 30  # also drops a Realtime client silent for 30 s, as a real server may
 
     @property
     def fake(self) -> FakeOpenAIServer:

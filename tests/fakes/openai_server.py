@@ -62,6 +62,7 @@ class FakeOpenAIServer:
         self.requests: list[RecordedRequest] = []
         self.violations: list[str] = []
         self.realtime_connections = 0
+        self._pings_of_closed = 0  # pings the ended Realtime connections received
         self._lock = threading.Lock()
         self._live: set[RealtimeConnection] = set()
         self._httpd: _HTTPServer | None = None
@@ -186,6 +187,13 @@ class FakeOpenAIServer:
                 self.realtime_connections += 1
             else:
                 self._live.discard(conn)
+                self._pings_of_closed += conn.ws.pings_received
+
+    @property
+    def pings_received(self) -> int:
+        """WebSocket pings from clients, over every Realtime connection so far."""
+        with self._lock:
+            return self._pings_of_closed + sum(c.ws.pings_received for c in self._live)
 
 
 class _HTTPServer(ThreadingHTTPServer):

@@ -228,3 +228,24 @@ def test_server_that_never_answers_times_out(config: OpenAIConfig, black_hole: i
         OpenAIRealtimeClient(hung).open_speech_to_speech()
     assert time.monotonic() - started < 5
     assert info.value.retryable
+
+
+def test_a_long_answer_with_nothing_to_send_still_pings_the_server(
+    server: FakeOpenAIServer, config: OpenAIConfig
+) -> None:
+    """While an answer streams in and the client sends nothing (the mic closed), the link
+    still pings: a server that drops clients silent for a while keeps this one."""
+    server.script.add_reply(Reply(audio=tone_pcm(3000), chunk_ms=100, pace_s=0.1))
+    session = start(config)
+    try:
+        send_all(session, utterance())
+        server.wait_until(lambda: any(f.type == "response.output_audio.delta"
+                                      for f in server.frames_of("out")))
+        before = server.pings_received
+        done, _ = wait_for(session, ResponseDone)
+        during = server.pings_received - before
+    finally:
+        session.close()
+    assert done.status == "completed"
+    # 3 s of deltas 0.1 s apart, never 0.2 s quiet: only the silence on our side pings
+    assert during >= 3, during
