@@ -24,6 +24,7 @@ from drivers.alsa_pcm import (
     worth_logging,
 )
 from drivers.backoff import Backoff
+from drivers.capture_clock import CaptureClock
 from drivers.resample import StreamResampler, to_mono
 from speech_api.audio import AudioChunk
 
@@ -73,6 +74,7 @@ class AlsaCapture:
         self._resampler: StreamResampler | None = None
         self._pending = bytearray()  # mono PCM16 at sample_rate, not yet handed out
         self._pending_start_ns = 0  # capture time of _pending[0]
+        self._clock: CaptureClock | None = None  # stamps by samples, not by read times
         # told (once per change) when the device opens or goes: the hub's earpiece state
         self.presence = Presence(f"capture device {device}", on_presence)
 
@@ -92,6 +94,7 @@ class AlsaCapture:
                 if granted.rate != self.sample_rate else None
             )
             self._pending.clear()
+            self._clock = CaptureClock(granted.rate)
             self._pcm = pcm
 
     def _open_pcm(self) -> tuple[PcmLike, Granted]:
@@ -134,8 +137,10 @@ class AlsaCapture:
                 close_quietly(pcm)
                 raise DeviceLostError(self.device, explain_alsa_error(self.device, exc)) from exc
         returned_at = time.monotonic_ns()
+        assert self._clock is not None and self.granted is not None
         if frames == EPIPE:
             self.overruns += 1
+            self._clock.restart()  # samples were lost: the stream's time starts afresh
             if worth_logging(self.overruns):
                 log.warning("%s: capture overrun #%d (audio lost; reading on)", self.device,
                             self.overruns)
@@ -143,14 +148,13 @@ class AlsaCapture:
         if frames <= 0 or not data:
             time.sleep(self.period_ms / 4000)  # nothing yet; do not spin
             return
-        assert self.granted is not None
+        started_ns = self._clock.stamp(frames, returned_at)
         if self.granted.channels == 2:
             data = to_mono(data, 2)
         if self._resampler is not None:
             data = self._resampler.process(data)
         if not self._pending:
-            # The first sample of this period was captured one period before read returned.
-            self._pending_start_ns = returned_at - frames * 1_000_000_000 // self.granted.rate
+            self._pending_start_ns = started_ns
         self._pending += data
 
     def close(self) -> None:

@@ -98,8 +98,13 @@ def test_button_presses_are_answered_as_an_audio_gateway_must(bus_address: str) 
             assert not link.snapshot().button
             bluealsa.connect_headset("HSP-AG", battery=255, codec="CVSD")
             wait_for(lambda: bluealsa.opens == 2 and link.snapshot().button, 5, "a new Open")
-            info = link.snapshot()
-            assert (info.battery_percent, info.codec, info.sample_rate) == (None, "CVSD", 8000)
+
+            def new_transport() -> tuple[object, ...]:
+                info = link.snapshot()
+                return info.battery_percent, info.codec, info.sample_rate
+
+            # the PCM's properties come on their own signal, maybe after the button's Open
+            wait_for(lambda: new_transport() == (None, "CVSD", 8000), 5, "the new transport")
             headset = bluealsa.headset
             assert headset is not None
             assert exchange(headset, b"AT+CKPD=200\r") == b"\r\nOK\r\n"
