@@ -161,9 +161,10 @@ class MicroWakeWordDetector(FramedWakeWord):
 
     def _reset_engine(self) -> None:
         self._features.reset()
-        # the model keeps a feature stride buffer and a probability window
-        self._model._features.clear()
-        self._model._probabilities.clear()
+        # the model's streaming layers keep state inside the TFLite interpreter, beside its
+        # feature stride buffer and probability window: only the library's reload clears
+        # it all (0.5 ms); without it a detection depended on the audio before the reset
+        self._model.reset()
 
     def close(self) -> None:
         self._model.close()

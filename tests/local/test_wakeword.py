@@ -128,6 +128,21 @@ def test_sensitivity_moves_the_threshold_both_ways() -> None:
 
 
 
+def test_a_reset_forgets_everything_the_detector_heard(
+        micro: dict[str, MicroWakeWordDetector]) -> None:
+    """After ``reset`` (a new listening session, or a detection), what came before makes no
+    difference: the model's streaming state is cleared, not only its buffers."""
+    detector = micro["okay_nabu"]
+    audio = _utterance("okay nabu", "slt")
+    clean = [(d.at_ns, round(d.score, 9)) for d in _detections(detector, audio)]
+    for before in ("what time is it", "okay nabu", "okay"):  # cut off mid-speech
+        detector.reset()
+        for chunk in flite(before, "rms").split(20):
+            detector.process(chunk)
+        assert [(d.at_ns, round(d.score, 9)) for d in _detections(detector, audio)] == clean
+    assert len(clean) == 1
+
+
 def test_the_float_mean_decides_as_the_exact_mean_did(
         micro: dict[str, MicroWakeWordDetector], monkeypatch: pytest.MonkeyPatch) -> None:
     """The detector averages its probability window in floats (not ``statistics.mean``'s
