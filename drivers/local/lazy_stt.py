@@ -29,7 +29,8 @@ class LazySpeechToText(BlockingSpeechToTextClient):
         self._name = name
         self._client: BlockingSpeechToTextClient | None = None
         self._error: Exception | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the loader's state: never held during a load
+        self._load_lock = threading.Lock()  # held while loading: one load at a time
         self._loader: threading.Thread | None = None
 
     @property
@@ -37,7 +38,8 @@ class LazySpeechToText(BlockingSpeechToTextClient):
         return self._client is not None
 
     def preload(self) -> None:
-        """Start loading in the background (idempotent; returns at once)."""
+        """Start loading in the background (idempotent; returns at once, even while a load
+        is under way: the provider link calls it from an actor's thread)."""
         with self._lock:
             if self._client is not None or self._loader is not None:
                 return
@@ -60,7 +62,7 @@ class LazySpeechToText(BlockingSpeechToTextClient):
     def client(self) -> BlockingSpeechToTextClient:
         """The engine, loaded now if nothing loaded it yet (raises what loading raised)."""
         self.close()  # a background load in progress: wait for it rather than load twice
-        with self._lock:
+        with self._load_lock:
             if self._client is None:
                 self._error = None
                 log.info("loading the %s engine", self._name)
@@ -69,7 +71,7 @@ class LazySpeechToText(BlockingSpeechToTextClient):
 
     def _load_quietly(self) -> None:
         try:
-            with self._lock:
+            with self._load_lock:
                 if self._client is None:
                     log.info("loading the %s engine (standby for offline answers)", self._name)
                     self._client = self._make()

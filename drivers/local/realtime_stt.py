@@ -8,6 +8,7 @@ syllable is not lost even though the VAD confirms speech only after a while.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Callable, Iterator
 from typing import Protocol
@@ -70,7 +71,7 @@ class _LiveTranscription:
         self._count = 0
         self._decoder: UtteranceDecoder | None = None
         self._audio = bytearray()
-        self._audio_start_ns = 0
+        self._stamps: list[int] = []  # the capture time of each 20 ms frame in _audio
         self._shown = ""
         self._frames_since_partial = 0
 
@@ -88,6 +89,7 @@ class _LiveTranscription:
             return
         pcm = b"".join(f for f, _ in frames)
         self._audio += pcm
+        self._stamps += [at_ns for _, at_ns in frames]
         partial = self._decoder.feed(pcm)
         self._frames_since_partial += len(frames)
         if self._config.enable_partial_results and self._frames_since_partial >= _PARTIAL_EVERY:
@@ -108,14 +110,19 @@ class _LiveTranscription:
         since = speech_at_ns - self._pad_ns - _FRAME_NS
         backlog_frames = [(pcm, at_ns) for pcm, at_ns in self._ring if at_ns > since]
         backlog = b"".join(pcm for pcm, _ in backlog_frames)
-        self._audio_start_ns = backlog_frames[0][1] if backlog_frames else speech_at_ns
         self._audio += backlog
+        self._stamps += [at_ns for _, at_ns in backlog_frames]
         self._decoder.feed(backlog)
 
     def _trim_after(self, end_ns: int) -> None:
-        """Drop the hangover silence: long silences hurt the final decoding (8 kHz most)."""
-        keep = max(0, (end_ns - self._audio_start_ns) * LIVE_RATE // 1_000_000_000) * 2
-        del self._audio[keep:]
+        """Drop the hangover silence: long silences hurt the final decoding (8 kHz most).
+
+        Counted in frames by their own stamps, not as the time since the first frame:
+        frames a loaded reader got in a burst may carry stamps closer together than
+        20 ms, and a time difference would then cut the last words off."""
+        keep = bisect_left(self._stamps, end_ns)
+        del self._audio[keep * _FRAME_SAMPLES * 2:]
+        del self._stamps[keep:]
 
     def _partial(self, text: str) -> Iterator[TranscriptionEvent]:
         if text.startswith(self._shown) and len(text) > len(self._shown):
@@ -128,6 +135,7 @@ class _LiveTranscription:
         item_id = self._item_id
         self._decoder = None
         self._audio.clear()
+        self._stamps.clear()
         if text:
             self._count += 1
             yield TranscriptionEvent(text=text, is_final=True, item_id=item_id)

@@ -53,9 +53,10 @@ def test_loads_once_on_first_use() -> None:
 
 def test_preload_loads_in_the_background_and_use_waits_for_it() -> None:
     Counting.made = 0
-    gate = threading.Event()
+    gate, loading = threading.Event(), threading.Event()
 
     def slow() -> BlockingSpeechToTextClient:
+        loading.set()
         gate.wait(60)  # set by the test; 5 s ran out once on a loaded CI machine
         return Counting()
 
@@ -65,13 +66,20 @@ def test_preload_loads_in_the_background_and_use_waits_for_it() -> None:
     others = preloads()  # an earlier test's hub may still be loading its own
     lazy = LazySpeechToText(slow)
     lazy.preload()
-    lazy.preload()  # idempotent
+    assert loading.wait(30), "the background load did not start"
+    # again while the load is under way: returns at once (the link calls it from an
+    # actor's thread), it does not wait for the load nor start a second one
+    again = threading.Thread(target=lazy.preload, name="second-preload")
+    again.start()
+    again.join(10)
+    assert not again.is_alive(), "preload() waited for the load in progress"
     assert not lazy.loaded
     assert len(preloads() - others) == 1
     gate.set()
     lazy.close()
     assert lazy.loaded and Counting.made == 1
     assert not preloads() - others, "close() left this engine's loader running"
+    assert lazy.client() is lazy.client() and Counting.made == 1
 
 
 def test_a_failed_load_is_raised_when_a_turn_needs_the_engine() -> None:

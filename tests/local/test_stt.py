@@ -15,9 +15,19 @@ from speech_api import (
     ChunkListSource,
     RealtimeSessionConfig,
     TranscriptionError,
+    load_audio,
 )
 from tests.local.commands import COMMANDS, OUT_OF_GRAMMAR, SPEAKING_VOICES
-from tests.local.speech import at_rate, cards, concat, flite, goforward, silence, wer
+from tests.local.speech import (
+    LIBRIVOX,
+    at_rate,
+    cards,
+    concat,
+    flite,
+    goforward,
+    silence,
+    wer,
+)
 
 # pocketsphinx holds the GIL and decodes minutes of speech here: on a loaded 2-core CI
 # machine a test took over the default 120 s (a hang guard, not a speed check)
@@ -186,3 +196,19 @@ def test_async_faces(free_stt: LocalSpeechToTextClient) -> None:
     assert text == partials[-1] == "go forward ten meters"
     assert len(finals) == len(references)
     assert asyncio.run(free_stt.get_supported_languages()) == ["en"]
+
+
+def test_realtime_keeps_the_last_words_of_audio_read_in_a_burst(
+        free_stt: LocalSpeechToTextClient) -> None:
+    """A loaded reader gets buffered periods back to back, their stamps closer than 20 ms
+    (here the first 1.6 s of a reading, as one burst): the utterance's end is found by the
+    frames' own stamps, so the last words stay ("young man", not "yummy")."""
+    reading = load_audio(LIBRIVOX / "sense_and_sensibility_01_austen_64kb-0880.wav")
+    speech = concat(silence(250), reading, silence(1000))
+    chunks, at = [], 1_000_000_000
+    for index, chunk in enumerate(speech.split(20)):
+        at += 10_000 if index < 80 else 20_000_000  # 80 periods read within 1 ms
+        chunks.append(AudioChunk.pcm(chunk.data, 16000, captured_at_ns=at))
+    config = RealtimeSessionConfig(enable_partial_results=False)
+    finals = [e.text for e in free_stt.transcribe_realtime_blocking(iter(chunks), config)]
+    assert len(finals) == 1 and finals[0].endswith("young man"), finals
