@@ -80,9 +80,7 @@ class ServerWebSocket:
                 self.pings_received += 1
                 if self.answer_pings():
                     with contextlib.suppress(OSError):  # the peer may be gone already
-                        # never wait behind a long write (a flood of audio to a slow
-                        # reader): this thread must go on reading the client's frames
-                        self._send_frame(OP_PONG, payload, wait=False)
+                        self._send_frame(OP_PONG, payload)
                 continue
             if opcode == OP_PONG:
                 continue
@@ -114,8 +112,7 @@ class ServerWebSocket:
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
 
-    def _send_frame(self, opcode: int, payload: bytes, *, wait: bool = True) -> None:
-        """Send one frame; ``wait=False``: skip it if another frame is being written."""
+    def _send_frame(self, opcode: int, payload: bytes) -> None:
         n = len(payload)
         if n < 126:
             header = struct.pack("!BB", 0x80 | opcode, n)
@@ -123,14 +120,10 @@ class ServerWebSocket:
             header = struct.pack("!BBH", 0x80 | opcode, 126, n)
         else:
             header = struct.pack("!BBQ", 0x80 | opcode, 127, n)
-        if not self._send_lock.acquire(blocking=wait):
-            return
-        try:
+        with self._send_lock:
             if self.closed:
                 raise ConnectionError("websocket already closed")
             self._sock.sendall(header + payload)
-        finally:
-            self._send_lock.release()
 
     def _read(self, n: int) -> bytes | None:
         try:
