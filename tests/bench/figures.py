@@ -121,9 +121,13 @@ def barge_in(run: ChildRun) -> dict[str, list[float]]:
     received = [at for kind, at in run.server_in if kind == "response.cancel"]
     out: dict[str, list[float]] = defaultdict(list)
     for onset in usable_marks(run, "barge"):
-        decided = next((d for d in starts if d > onset), None)
         flush = next((f for f in flushes if f[0] > onset), None)
-        if decided is None or flush is None:
+        if flush is None:
+            continue
+        # the decision that caused the flush is the last start decided before it (the
+        # VAD may hear a soft onset before the input's 25 dB onset mark: not "after onset")
+        decided = next((d for d in reversed(starts) if d <= flush[0]), None)
+        if decided is None:
             continue
         out["onset_to_silenced"].append((flush[1] - onset) / MS)
         out["decision_to_silenced"].append((flush[1] - decided) / MS)

@@ -100,6 +100,20 @@ def test_barge_in_pairs_onset_decision_flush_and_cancel() -> None:
     assert got["writes_after_flush"] == [0.0]
 
 
+def test_barge_in_pairs_the_flush_with_the_decision_that_caused_it() -> None:
+    # the VAD decided 70 ms before the input's onset mark; the next turn's start comes later
+    onset_ms = 6000.0
+    onset = START + int(onset_ms * MS)
+    records = {
+        "vad": [("start", onset - 280 * MS, onset - 70 * MS),
+                ("start", onset + 4800 * MS, onset + 5000 * MS)],
+        "flushes": [(onset + 170 * MS, onset + 171 * MS)],
+    }
+    got = fg.barge_in(_run(records, [Mark("barge", onset_ms)]))
+    assert got["decision_to_silenced"] == [pytest.approx(241.0)]
+    assert got["onset_to_silenced"] == [pytest.approx(171.0)]
+
+
 def test_playback_gaps_find_a_write_after_the_audio_ran_out() -> None:
     writes = [("i1", 20, START), ("i1", 40, START + 20 * MS), ("i1", 60, START + 39 * MS),
               ("i1", 80, START + 75 * MS),  # due by +60: a 15 ms gap
