@@ -59,16 +59,21 @@ def barge_figures(run: ChildRun) -> list[Figure]:
     return [
         figure("barge_onset_silenced", "barge-in: speech onset -> playback silenced",
                b.get("onset_to_silenced", []), "ms",
-               note="includes the VAD's start decision (barge_in_min_speech_ms 250)"),
-        figure("barge_decision_silenced", "barge-in: VAD decision -> playback silenced",
+               note="user-facing: by design the speech must last barge_in_min_speech_ms "
+                    "(250) and a soft onset is judged on its first 400 ms (near field)"),
+        figure("barge_frame_silenced",
+               "barge-in: speech's first frame (VAD) -> playback silenced",
+               b.get("first_frame_to_silenced", []), "ms",
+               note="250 when the onset is loud enough, about 400 when it is soft"),
+        figure("barge_decision_silenced", "barge-in: the hub's decision -> playback silenced",
                b.get("decision_to_silenced", []), "ms", goal_median=40,
                note=f"periods of the interrupted answer written after the flush: {writes_after}"),
         figure("barge_onset_cancel", "barge-in: speech onset -> response.cancel sent",
                b.get("onset_to_cancel_sent", []), "ms"),
-        figure("barge_decision_cancel", "barge-in: VAD decision -> response.cancel sent",
+        figure("barge_decision_cancel", "barge-in: the hub's decision -> response.cancel sent",
                b.get("decision_to_cancel_sent", []), "ms",
                note="until the engine's interrupt returned: cancel and truncate both sent"),
-        figure("barge_decision_cancel_rx", "barge-in: VAD decision -> cancel at the server",
+        figure("barge_decision_cancel_rx", "barge-in: the hub's decision -> cancel at the server",
                b.get("decision_to_cancel_received", []), "ms", keep_samples=False),
     ]
 

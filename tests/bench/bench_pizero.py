@@ -41,7 +41,8 @@ def run(turns: int, interruptions: int) -> tuple[list[Figure], dict[str, object]
                note="writes that came after the previous audio had run out (a gap a real "
                     f"device would play); longest {max(gaps, default=0.0):.1f} ms"),
         *hop_figures(talk, suffix), voice_figures(talk, suffix)[0],
-        figure("barge_decision_silenced_pizero", f"barge-in: VAD decision -> silenced{suffix}",
+        figure("barge_decision_silenced_pizero",
+               f"barge-in: the hub's decision -> silenced{suffix}",
                fg.barge_in(barge).get("decision_to_silenced", []), "ms",
                goal_median=40, keep_samples=False),
     ]

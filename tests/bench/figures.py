@@ -113,9 +113,17 @@ def voice_to_voice(run: ChildRun) -> dict[str, list[float]]:
 
 
 def barge_in(run: ChildRun) -> dict[str, list[float]]:
-    """Per interruption: speech onset / VAD decision -> playback flushed, -> response.cancel."""
+    """Per interruption: speech onset / the speech's first frame / the hub's decision ->
+    playback flushed, -> response.cancel.
+
+    Each flush is paired with its causes: the VAD start decided last before it (the VAD
+    may hear a soft onset before the input's 25 dB onset mark, so "the first after the
+    mark" could be the next turn's) and the Controller's barge-in state change.
+    """
     records = _records(run)
-    starts = [decided for kind, _at, decided in records["vad"] if kind == "start"]
+    starts = [(at, decided) for kind, at, decided in records["vad"] if kind == "start"]
+    barges = [at for state, cause, at in records["states"]
+              if state == "listening" and cause.startswith("barge-in")]
     flushes = records["flushes"]
     cancels = [(called, sent) for called, sent, cancel in records["interrupts"] if cancel]
     received = [at for kind, at in run.server_in if kind == "response.cancel"]
@@ -124,12 +132,12 @@ def barge_in(run: ChildRun) -> dict[str, list[float]]:
         flush = next((f for f in flushes if f[0] > onset), None)
         if flush is None:
             continue
-        # the decision that caused the flush is the last start decided before it (the
-        # VAD may hear a soft onset before the input's 25 dB onset mark: not "after onset")
-        decided = next((d for d in reversed(starts) if d <= flush[0]), None)
-        if decided is None:
+        start = next((s for s in reversed(starts) if s[1] <= flush[0]), None)
+        decided = next((b for b in reversed(barges) if b <= flush[0]), None)
+        if start is None or decided is None:
             continue
         out["onset_to_silenced"].append((flush[1] - onset) / MS)
+        out["first_frame_to_silenced"].append((flush[1] - start[0]) / MS)
         out["decision_to_silenced"].append((flush[1] - decided) / MS)
         out["writes_after_flush"].append(float(_writes_after(records, flush[1], onset)))
         cancel = next((c for c in cancels if c[0] >= flush[0]), None)

@@ -86,32 +86,38 @@ def test_barge_in_pairs_onset_decision_flush_and_cancel() -> None:
     onset_ms = 6000.0
     onset = START + int(onset_ms * MS)
     records = {
-        "vad": [("start", onset, onset + 200 * MS)],
-        "flushes": [(onset + 201 * MS, onset + 202 * MS)],
-        "interrupts": [(onset + 203 * MS, onset + 206 * MS, True)],
+        "vad": [("start", onset - 10 * MS, onset + 140 * MS)],
+        "states": [("speaking", "answer audio arrived", onset - 900 * MS),
+                   ("listening", "barge-in by voice", onset + 240 * MS)],
+        "flushes": [(onset + 241 * MS, onset + 242 * MS)],
+        "interrupts": [(onset + 243 * MS, onset + 246 * MS, True)],
         "writes": [("i1", 900, onset + 150 * MS), ("i1", 920, onset + 190 * MS)],
     }
     got = fg.barge_in(_run(records, [Mark("barge", onset_ms)],
-                           [("response.cancel", onset + 205 * MS)]))
-    assert got["onset_to_silenced"] == [pytest.approx(202.0)]
+                           [("response.cancel", onset + 245 * MS)]))
+    assert got["onset_to_silenced"] == [pytest.approx(242.0)]
+    assert got["first_frame_to_silenced"] == [pytest.approx(252.0)]
     assert got["decision_to_silenced"] == [pytest.approx(2.0)]
     assert got["decision_to_cancel_sent"] == [pytest.approx(6.0)]
     assert got["decision_to_cancel_received"] == [pytest.approx(5.0)]
     assert got["writes_after_flush"] == [0.0]
 
 
-def test_barge_in_pairs_the_flush_with_the_decision_that_caused_it() -> None:
+def test_barge_in_pairs_the_flush_with_the_speech_that_caused_it() -> None:
     # the VAD decided 70 ms before the input's onset mark; the next turn's start comes later
     onset_ms = 6000.0
     onset = START + int(onset_ms * MS)
     records = {
-        "vad": [("start", onset - 280 * MS, onset - 70 * MS),
+        "vad": [("start", onset - 220 * MS, onset - 70 * MS),
                 ("start", onset + 4800 * MS, onset + 5000 * MS)],
-        "flushes": [(onset + 170 * MS, onset + 171 * MS)],
+        "states": [("listening", "barge-in by voice", onset + 180 * MS),
+                   ("listening", "barge-in by voice", onset + 5100 * MS)],
+        "flushes": [(onset + 180 * MS, onset + 181 * MS)],
     }
     got = fg.barge_in(_run(records, [Mark("barge", onset_ms)]))
-    assert got["decision_to_silenced"] == [pytest.approx(241.0)]
-    assert got["onset_to_silenced"] == [pytest.approx(171.0)]
+    assert got["first_frame_to_silenced"] == [pytest.approx(401.0)]
+    assert got["decision_to_silenced"] == [pytest.approx(1.0)]
+    assert got["onset_to_silenced"] == [pytest.approx(181.0)]
 
 
 def test_playback_gaps_find_a_write_after_the_audio_ran_out() -> None:
