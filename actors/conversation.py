@@ -121,6 +121,7 @@ class Conversation:
         self._barge_check = False  # the armed deadline is a barge-in check, not the timeout
         self._entered_ns = 0  # when the current state began
         self._mute_after_answer = False  # "mute" was said: mute once "Muted." is heard
+        self._announcing = False  # SPEAKING a reply no turn asked for (a timer's ring)
         self.audio = True  # the earpiece's capture and playback are there (m.AudioDevices)
         self._handlers: dict[State, Handler] = {
             State.IDLE: self._on_idle,
@@ -222,6 +223,12 @@ class Conversation:
             case m.ReplyAudioStarted() if self.settings.server_turns:
                 return self._go(State.SPEAKING, "answer started",
                                 self.settings.speaking_timeout_s)
+            case m.ReplyAudioStarted():
+                # a reply no turn asked for (a timer's ring, a notice): it is stopped like
+                # an answer (a tap, a barge-in) and ends in IDLE, not a follow-up window
+                effects = self._speak("announcement")
+                self._announcing = self.state is State.SPEAKING
+                return effects
         return None
 
     def _on_listening(self, msg: object) -> list[Effect] | None:
@@ -297,6 +304,8 @@ class Conversation:
 
     def _on_speaking(self, msg: object) -> list[Effect] | None:
         match msg:
+            case m.ReplyPlayed() if self._announcing:
+                return self._rest("announcement played")
             case m.ReplyPlayed():
                 return self._finish_turn("answer played")
             case m.SpeechStarted(at_ns=at_ns, by=m.PROVIDER) if self.settings.barge_in:
@@ -305,7 +314,7 @@ class Conversation:
                                                       since_ns=at_ns, heard=True)]
             case m.SpeechStarted(at_ns=at_ns, by=m.HUB) if \
                     at_ns < self._entered_ns + REACTION_MS * 1_000_000 and \
-                    not self.settings.server_turns and not self._ptt:
+                    not self.settings.server_turns and not self._ptt and not self._announcing:
                 if not self._near("no turn taken back"):
                     return []
                 return self._resume(at_ns)  # not a reaction to the answer: the turn goes on
@@ -503,6 +512,7 @@ class Conversation:
         old, self.state = self.state, new
         token = self._next_token()
         self._barge_check = False
+        self._announcing = False
         self._entered_ns = self._clock()
         log.info("state %s -> %s (%s)", old.name, new.name, cause)
         deadline: Effect = Disarm() if timeout_s is None else Arm(timeout_s, token)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from actors.engine import ConversationEngine, Emit
@@ -296,6 +296,11 @@ class WithAnnouncer(DelegatingEngine):
 
         self.announcer.start(replies_only)
         self.inner.start(emit)
+
+    def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
+        """A tap or a barge-in stops a ring being spoken too (its audio is the announcer's)."""
+        self.announcer.interrupt(cancel_response, ())
+        self.inner.interrupt(cancel_response, [h for h in heard if not h[0].startswith("local")])
 
     def close(self) -> None:
         try:

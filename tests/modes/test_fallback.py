@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
+
+import pytest
 
 from runtime.engine_factory import EngineContext
 from tests.alsa.alsa_harness import AlsaFiles
@@ -56,17 +59,24 @@ def test_provider_lost_answers_offline_with_the_notice_then_goes_online_again(
 
 def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
     tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    call = ToolCall("set_timer", json.dumps({"duration_seconds": 2}))
+    call = ToolCall("set_timer", json.dumps({"duration_seconds": 4}))
     fake_openai.script.add_reply(Reply(text="", tool_call=call))
     fake_openai.script.add_reply(Reply(text="Your timer is set.", ms_per_char=30))
-    pcm = concat(silence(600), flite("set a timer for two seconds"), silence(12000)).data
+    pcm = concat(silence(600), flite("set a timer for four seconds"), silence(14000)).data
     run = ModeHub(tmp_path, fake_openai)
-    with running_hub(run.hub, alsa_files, pcm):
-        run.events.wait(lambda _: "Your 2 seconds timer is done." in run.answers(), 25,
+    with caplog.at_level(logging.INFO, logger="actors.conversation"), \
+            running_hub(run.hub, alsa_files, pcm):
+        run.events.wait(lambda _: "Your 4 seconds timer is done." in run.answers(), 25,
                         "the timer ringing")
+        run.wait_played("Your 4 seconds timer is done.", 15)
         assert run.hub.wait_for_state("idle", 10)
-    assert run.answers() == ["Your timer is set.", "Your 2 seconds timer is done."]
+    assert run.answers() == ["Your timer is set.", "Your 4 seconds timer is done."]
+    # the ring is spoken like an answer (a tap would stop it), then the hub rests
+    states = [r.getMessage() for r in caplog.records if r.getMessage().startswith("state ")]
+    assert states[-2:] == ["state IDLE -> SPEAKING (announcement)",
+                           "state SPEAKING -> IDLE (announcement played)"], states
     update = next(f.payload for f in fake_openai.frames_of("in", "realtime")
                   if f.type == "session.update")
     assert "set_timer" in [t["name"] for t in update["session"]["tools"]]
@@ -75,7 +85,7 @@ def test_a_realtime_tool_call_sets_a_timer_on_the_hub_and_it_rings(
                and p["item"]["type"] == "function_call_output"]
     assert len(outputs) == 1
     assert outputs[0]["item"]["call_id"] == call.call_id
-    assert outputs[0]["item"]["output"] == "Timer set for 2 seconds."
+    assert outputs[0]["item"]["output"] == "Timer set for 4 seconds."
     after = [p["type"] for p in sent[sent.index(outputs[0]) + 1:]]
     assert after == ["response.create"]  # exactly one: the model answers with the result
     assert "error" not in fake_openai.types("out")  # no conversation_already_has_active_response
