@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from actors.engine import ConversationEngine, Emit
 from actors.engines.delegating import DelegatingEngine
 from actors.engines.fallback import FallbackEngine, TurnDetector
+from actors.engines.in_flight import ResponsesInFlight
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
@@ -288,6 +289,7 @@ class WithAnnouncer(DelegatingEngine):
     def __init__(self, inner: ConversationEngine, announcer: LocalEngine) -> None:
         super().__init__(inner)
         self.announcer = announcer
+        self.online_responses = ResponsesInFlight()
 
     def start(self, emit: Emit) -> None:
         def replies_only(event: RealtimeEvent) -> None:
@@ -295,12 +297,13 @@ class WithAnnouncer(DelegatingEngine):
                 emit(event)
 
         self.announcer.start(replies_only)
-        self.inner.start(emit)
+        self.inner.start(self.online_responses.watching(emit))
 
     def interrupt(self, cancel_response: bool, heard: Sequence[tuple[str, int]]) -> None:
         """A tap or a barge-in stops a ring being spoken too (its audio is the announcer's)."""
         self.announcer.interrupt(cancel_response, ())
-        self.inner.interrupt(cancel_response, [h for h in heard if not h[0].startswith("local")])
+        self.inner.interrupt(cancel_response and self.online_responses.any,
+                             [h for h in heard if not h[0].startswith("local")])
 
     def close(self) -> None:
         try:

@@ -25,6 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from actors.engine import ConversationEngine, Emit
+from actors.engines.in_flight import ResponsesInFlight
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.worker import TurnAudio
@@ -70,6 +71,7 @@ class FallbackEngine:
         self.notice = notice
         self.turn = TurnAudio()  # a copy of the turn: answered locally if the provider fails
         self._lock = threading.Lock()
+        self._online_responses = ResponsesInFlight()
         self._emit: Emit | None = None
         self._detector: TurnDetector | None = None
         # the state kept here: where the current turn goes, the online turn still waiting
@@ -152,8 +154,8 @@ class FallbackEngine:
         self.local.interrupt(cancel_response, heard)
         with self._lock:
             self._pending = None
-        if self.link.online:
-            self.online.interrupt(cancel_response,
+        if self.link.online:  # a ring spoken by the local engine is no online response
+            self.online.interrupt(cancel_response and self._online_responses.any,
                                   [h for h in heard if not h[0].startswith("local")])
 
     def tool_result(self, call_id: str, output: str) -> None:
@@ -197,6 +199,7 @@ class FallbackEngine:
             self._forward(event)
 
     def _from_online(self, event: RealtimeEvent) -> None:
+        self._online_responses.see(event)
         match event:
             case SessionReady():
                 with self._lock:

@@ -43,3 +43,6 @@ def test_a_tap_stops_a_timer_ringing_while_the_hub_rests(
     states = [r.getMessage() for r in caplog.records if r.getMessage().startswith("state ")]
     assert "state SPEAKING -> IDLE (interrupted by tap)" in states, states
     assert "state SPEAKING -> IDLE (announcement played)" not in states, states
+    # the ring was the hub's own: the provider was not asked to cancel a response it had not
+    assert "response.cancel" not in fake_openai.types("in")
+    assert "error" not in fake_openai.types("out")
