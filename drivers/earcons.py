@@ -11,12 +11,18 @@ import time
 from dataclasses import replace
 from enum import Enum
 from functools import lru_cache
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from speech_api.audio import AudioChunk
 from speech_api.errors import AudioError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 FADE_MS = 6.0
 MIN_RATE, MAX_RATE = 8000, 192_000

@@ -220,11 +220,14 @@ def wake_word(config: HubConfig) -> WakeWord | None:
         from drivers.wyoming import WyomingWakeWord
 
         return WyomingWakeWord(w.uri or "", refractory_ms=w.refractory_ms)
+    from drivers.local.lazy_wakeword import LazyWakeWord
     from drivers.local.wakeword import create_wake_word
 
     model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
-    return create_wake_word(w.engine, model=model, phrase=w.phrase,
-                            sensitivity=w.sensitivity, refractory_ms=w.refractory_ms)
+    # loaded on its own thread, after READY; the audio heard meanwhile waits for it
+    return LazyWakeWord(lambda: create_wake_word(
+        w.engine, model=model, phrase=w.phrase, sensitivity=w.sensitivity,
+        refractory_ms=w.refractory_ms), name=f"{w.engine} {w.phrase or model}")
 
 
 # --- provider -----------------------------------------------------------------------
