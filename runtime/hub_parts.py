@@ -112,7 +112,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         engine=engine_maker(config, earcon, controls.skill_context(),
                             earpiece_status=controls.earpiece_now,
                             muted=lambda: controls.muted),
-        segmenter=lambda: segmenter(config),
+        segmenter=lambda: lazy_segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
         button=button_factory(config),
@@ -210,6 +210,13 @@ def segmenter(config: HubConfig) -> Segmenter:
     segments = SpeechSegmenter(vad, start_ms=v.start_ms, hangover_ms=v.hangover_ms,
                                min_speech_ms=v.min_speech_ms)
     return Endpointer(segments, c.endpoint_silence_ms)
+
+
+def lazy_segmenter(config: HubConfig) -> Segmenter:
+    """The Listener's segmenter, built by the first chunk (after READY, see the module)."""
+    from drivers.local.lazy_segmenter import LazySegmenter
+
+    return LazySegmenter(lambda: segmenter(config))
 
 
 def wake_word(config: HubConfig) -> WakeWord | None:
