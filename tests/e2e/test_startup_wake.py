@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from actors.supervisor import SupervisionPolicy
 from drivers.local.lazy_wakeword import Detector, LazyWakeWord
 from drivers.local.wakeword import create_wake_word
 from runtime.hub import Hub
 from runtime.hub_parts import build_parts
 from tests.alsa.alsa_harness import AlsaFiles, FifoFeeder
-from tests.e2e.hubtest import PERIOD_MS, RATE, load, speech, write_config
+from tests.e2e.hubtest import PERIOD_MS, RATE, load, speech, wait_for, write_config
 from tests.fakes.openai_script import Reply, tone_pcm
 from tests.fakes.openai_server import FakeOpenAIServer
 from tests.local.speech import concat, flite, silence
@@ -80,3 +81,31 @@ def test_a_wake_word_spoken_as_the_hub_starts_is_heard_and_its_turn_whole(
                if f.type == "input_audio_buffer.append")
     # the turn holds the whole question (at the provider's 24 kHz), not only its end
     assert sent / 2 / 24000 * 1000 >= (question.duration_ms or 0)
+
+
+def test_a_wake_word_detector_that_cannot_load_is_reported_with_its_cause(
+    tmp_path: Path, alsa_files: AlsaFiles, fake_openai: FakeOpenAIServer,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.INFO)
+    config = load(write_config(tmp_path, fake_openai, CONFIG))
+    missing = tmp_path / "gone" / "model.json"
+
+    def wake() -> LazyWakeWord:  # a model that went missing after the config was checked
+        return LazyWakeWord(lambda: create_wake_word("micro", model=str(missing)),
+                            name=f"micro {missing}")
+
+    policy = SupervisionPolicy(max_failures=3, initial_delay_s=0.01, max_delay_s=0.05)
+    hub = Hub(config, replace(build_parts(config), wake=wake), policy=policy)
+    with FifoFeeder(alsa_files.infile, bytes(RATE * 2 * 20), RATE, chunk_ms=PERIOD_MS):
+        hub.start()  # READY: the detector loads with the first audio, after it
+        try:
+            wait_for(lambda: hub.fatal_reason is not None, 20, "the Supervisor to give up")
+        finally:
+            hub.stop()
+    messages = [r.getMessage() for r in caplog.records]
+    loads = [m for m in messages if "the wake word detector" in m and "could not be loaded" in m]
+    assert loads and all(str(missing) in m for m in loads), messages  # names what is missing
+    assert any(m.startswith("listener actor failed: WakeWordLoadError") for m in messages)
+    assert any(r.levelno == logging.CRITICAL and "giving up" in r.getMessage()
+               for r in caplog.records)
