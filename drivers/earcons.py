@@ -59,6 +59,12 @@ def melody(kind: Earcon) -> tuple[tuple[float, float], ...]:
     return _MELODIES[kind]
 
 
+def earcon_ms(kind: Earcon, sample_rate: int) -> float:
+    """How long :func:`render_earcon` plays ``kind`` at ``sample_rate``, without rendering it
+    (the hub's start needs the wake earcon's length, not numpy)."""
+    return sum(int(sample_rate * ms / 1000) for _freq, ms in _MELODIES[kind]) * 1000 / sample_rate
+
+
 def render_earcon(kind: Earcon, sample_rate: int, volume: float = 0.5) -> AudioChunk:
     """The earcon as mono PCM16 at ``sample_rate``; ``volume`` 0..1 is the peak level."""
     if not isinstance(kind, Earcon):

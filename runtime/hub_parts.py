@@ -102,7 +102,6 @@ class UnsupportedModeError(ValueError):
 
 def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
     earcon = earcon_renderer(config)
-    wake_chunk = earcon("WAKE")
     controls = HubControls(VolumeControl(round(config.audio.playback.volume * 100)))
     presence = AudioPresence()
     return HubParts(
@@ -118,9 +117,7 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         button=button_factory(config),
         led=(lambda: status_led(config)) if open_led else (lambda: None),
         # the mic opens once the earcon has been heard: its length plus the playback lead
-        settings=conversation_settings(config, earcon_ms=int(
-            (wake_chunk.duration_ms or 0) + 2 * config.audio.playback.period_ms)
-            if wake_chunk else 0),
+        settings=conversation_settings(config, earcon_ms=wake_earcon_ms(config)),
         controls=controls,
         audio_presence=presence,
         earpiece=lambda on_press: earpiece_button(config, on_press),
@@ -177,6 +174,16 @@ def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle,
     return AlsaPlayback(out.device, out.sample_rate, out.channels, out.period_ms,
                         max_buffer_ms=out.buffer_ms, on_written=on_written, on_idle=on_idle,
                         volume=volume, on_presence=on_presence)
+
+
+def wake_earcon_ms(config: HubConfig) -> int:
+    """The wake earcon's length plus the playback lead (0 without earcons)."""
+    if not config.feedback.earcons:
+        return 0
+    from drivers.earcons import Earcon, earcon_ms
+
+    rate = config.audio.playback.sample_rate
+    return int(earcon_ms(Earcon.WAKE, rate) + 2 * config.audio.playback.period_ms)
 
 
 def earcon_renderer(config: HubConfig) -> EarconRenderer:
