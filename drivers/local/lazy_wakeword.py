@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOAD_TIMEOUT_S = 20.0  # a cold start from a slow SD card; then the Listener fails and retries
+CLOSE_TIMEOUT_S = 2.0  # a stop waits this long for a load under way (it closes what it loads)
 
 
 class WakeWordLoadError(RuntimeError):
@@ -55,6 +56,8 @@ class LazyWakeWord:
         self._error: BaseException | None = None
         self._done = threading.Event()  # set once _detector or _error is
         self._loader: threading.Thread | None = None
+        self._closed = False
+        self._lock = threading.Lock()  # _detector against close(): one of them closes it
 
     @property
     def loaded(self) -> bool:
@@ -92,18 +95,30 @@ class LazyWakeWord:
     def close(self) -> None:
         loader = self._loader
         if loader is not None and loader is not threading.current_thread():
-            loader.join(self.load_timeout_s)
-        close = getattr(self._detector, "close", None)
-        if callable(close):
-            close()
+            loader.join(CLOSE_TIMEOUT_S)
+        with self._lock:
+            self._closed = True
+            detector = self._detector
+        _close(detector)
 
     def _load(self) -> None:
         try:
-            self._detector = self._make()
+            detector = self._make()
         except Exception as exc:  # noqa: BLE001 - raised in the Listener by detector()
             self._error = exc
             log.error("the wake word detector (%s) could not be loaded: %s", self.name, exc)
         else:
+            with self._lock:
+                closed = self._closed
+                self._detector = detector
+            if closed:  # the Listener stopped while this loaded
+                _close(detector)
             log.debug("wake word detector (%s) loaded", self.name)
         finally:
             self._done.set()
+
+
+def _close(detector: Detector | None) -> None:
+    close = getattr(detector, "close", None)
+    if callable(close):
+        close()

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from drivers.local.lazy_wakeword import LazyWakeWord, WakeWordLoadError
-from drivers.local.wakeword import WakeDetection, create_wake_word
+from drivers.local.wakeword import MicroWakeWordDetector, WakeDetection, create_wake_word
 from runtime.config import HubConfig
 from runtime.hub_parts import wake_word
 from speech_api import AudioChunk
@@ -90,3 +90,20 @@ def test_the_hub_builds_the_local_wake_word_unloaded() -> None:
     assert detector.process(silence(20)) is None  # loads on the first chunk, then hears it
     assert detector.loaded
     detector.close()
+
+
+def test_a_stop_during_the_load_does_not_wait_for_it_and_closes_what_it_loads() -> None:
+    release, closed = threading.Event(), threading.Event()
+
+    class Closing(MicroWakeWordDetector):
+        def close(self) -> None:
+            super().close()
+            closed.set()
+
+    lazy = LazyWakeWord(lambda: (release.wait(WAIT_S), Closing("okay_nabu"))[1],
+                        name="micro okay_nabu")
+    lazy.preload()
+    lazy.close()  # returns after CLOSE_TIMEOUT_S at most, the load still held back
+    assert not closed.is_set()
+    release.set()
+    assert closed.wait(WAIT_S)  # the detector loaded after the stop is closed by the loader
