@@ -11,12 +11,18 @@ import time
 from dataclasses import replace
 from enum import Enum
 from functools import lru_cache
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from speech_api.audio import AudioChunk
 from speech_api.errors import AudioError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 FADE_MS = 6.0
 MIN_RATE, MAX_RATE = 8000, 192_000
@@ -51,6 +57,12 @@ _OVERTONE = {Earcon.ERROR: 0.35}  # a buzzier sound for errors: add the 3rd harm
 def melody(kind: Earcon) -> tuple[tuple[float, float], ...]:
     """The notes of an earcon as (Hz, ms) pairs; 0 Hz is a rest."""
     return _MELODIES[kind]
+
+
+def earcon_ms(kind: Earcon, sample_rate: int) -> float:
+    """How long :func:`render_earcon` plays ``kind`` at ``sample_rate``, without rendering it
+    (the hub's start needs the wake earcon's length, not numpy)."""
+    return sum(int(sample_rate * ms / 1000) for _freq, ms in _MELODIES[kind]) * 1000 / sample_rate
 
 
 def render_earcon(kind: Earcon, sample_rate: int, volume: float = 0.5) -> AudioChunk:

@@ -18,16 +18,20 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
-
-import numpy as np
-import numpy.typing as npt
-from numpy.lib.stride_tricks import sliding_window_view
+from typing import TYPE_CHECKING, Any
 
 from speech_api.audio import AudioChunk
 from speech_api.errors import AudioError
 
-FloatArray = npt.NDArray[np.float32]
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    FloatArray = npt.NDArray[np.float32]
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 ZERO_CROSSINGS = 32  # sinc lobes each side: sets the transition width (~8.5% of the lower rate)
 KAISER_BETA = 8.6  # ~86 dB stopband: aliases and images stay far under 16-bit noise
@@ -211,7 +215,8 @@ class StreamResampler:
         """Same result, faster for few phases: outputs ``up`` apart share a phase and
         their windows are ``down`` inputs apart, so each phase is one strided matmul."""
         out = np.empty((end - start, self.channels), np.float32)
-        windows = sliding_window_view(self._buf, self._taps, axis=0)  # (n, ch, taps), no copy
+        # (n, ch, taps), no copy
+        windows = np.lib.stride_tricks.sliding_window_view(self._buf, self._taps, axis=0)
         for j0 in range(start, min(end, start + self._up)):
             t0 = j0 * self._down + self._delay
             count = len(range(j0, end, self._up))

@@ -8,7 +8,14 @@ Reads and writes are single attribute accesses, so any thread may use it.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 
 class VolumeControl:

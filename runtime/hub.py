@@ -130,9 +130,16 @@ class Hub:
         self.parts.controls.earpiece_status = self.earpiece_status
         factories = self._factories(wiring, self.config, self.parts)
         wiring.peers.set(SUPERVISOR, Supervisor.start(wiring, factories, self.policy))
-        for role in START_ORDER:
+        # Everyone else answers before Capture starts: the first audio has the Listener load
+        # its number crunching (numpy, ~0.1 s), which READY need not wait for (the audio
+        # waits in the mailbox meanwhile).
+        *downstream, source = START_ORDER
+        for role in downstream:
             wiring.peers.set(role, factories[role]())
-        dead = [role for role in START_ORDER if not self._answers(role, PING_TIMEOUT_S * 5)]
+        dead = [role for role in downstream if not self._answers(role, PING_TIMEOUT_S * 5)]
+        if not dead:
+            wiring.peers.set(source, factories[source]())
+            dead = [] if self._answers(source, PING_TIMEOUT_S * 5) else [source]
         if dead:
             self.stop()
             raise HubStartError(f"could not start the {', '.join(dead)} actor(s); see the log")

@@ -102,7 +102,6 @@ class UnsupportedModeError(ValueError):
 
 def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
     earcon = earcon_renderer(config)
-    wake_chunk = earcon("WAKE")
     controls = HubControls(VolumeControl(round(config.audio.playback.volume * 100)))
     presence = AudioPresence()
     return HubParts(
@@ -112,15 +111,13 @@ def build_parts(config: HubConfig, *, open_led: bool = True) -> HubParts:
         engine=engine_maker(config, earcon, controls.skill_context(),
                             earpiece_status=controls.earpiece_now,
                             muted=lambda: controls.muted),
-        segmenter=lambda: segmenter(config),
+        segmenter=lambda: lazy_segmenter(config),
         wake=lambda: wake_word(config),
         earcon=earcon,
         button=button_factory(config),
         led=(lambda: status_led(config)) if open_led else (lambda: None),
         # the mic opens once the earcon has been heard: its length plus the playback lead
-        settings=conversation_settings(config, earcon_ms=int(
-            (wake_chunk.duration_ms or 0) + 2 * config.audio.playback.period_ms)
-            if wake_chunk else 0),
+        settings=conversation_settings(config, earcon_ms=wake_earcon_ms(config)),
         controls=controls,
         audio_presence=presence,
         earpiece=lambda on_press: earpiece_button(config, on_press),
@@ -179,6 +176,16 @@ def alsa_playback(config: HubConfig, on_written: OnWritten, on_idle: OnIdle,
                         volume=volume, on_presence=on_presence)
 
 
+def wake_earcon_ms(config: HubConfig) -> int:
+    """The wake earcon's length plus the playback lead (0 without earcons)."""
+    if not config.feedback.earcons:
+        return 0
+    from drivers.earcons import Earcon, earcon_ms
+
+    rate = config.audio.playback.sample_rate
+    return int(earcon_ms(Earcon.WAKE, rate) + 2 * config.audio.playback.period_ms)
+
+
 def earcon_renderer(config: HubConfig) -> EarconRenderer:
     if not config.feedback.earcons:
         return lambda _kind: None
@@ -212,6 +219,13 @@ def segmenter(config: HubConfig) -> Segmenter:
     return Endpointer(segments, c.endpoint_silence_ms)
 
 
+def lazy_segmenter(config: HubConfig) -> Segmenter:
+    """The Listener's segmenter, built by the first chunk (after READY, see the module)."""
+    from drivers.local.lazy_segmenter import LazySegmenter
+
+    return LazySegmenter(lambda: segmenter(config))
+
+
 def wake_word(config: HubConfig) -> WakeWord | None:
     w = config.triggers.wake_word
     if not w.enabled or config.triggers.always_listening:
@@ -220,11 +234,14 @@ def wake_word(config: HubConfig) -> WakeWord | None:
         from drivers.wyoming import WyomingWakeWord
 
         return WyomingWakeWord(w.uri or "", refractory_ms=w.refractory_ms)
+    from drivers.local.lazy_wakeword import LazyWakeWord
     from drivers.local.wakeword import create_wake_word
 
     model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
-    return create_wake_word(w.engine, model=model, phrase=w.phrase,
-                            sensitivity=w.sensitivity, refractory_ms=w.refractory_ms)
+    # loaded on its own thread, after READY; the audio heard meanwhile waits for it
+    return LazyWakeWord(lambda: create_wake_word(
+        w.engine, model=model, phrase=w.phrase, sensitivity=w.sensitivity,
+        refractory_ms=w.refractory_ms), name=f"{w.engine} {w.phrase or model}")
 
 
 # --- provider -----------------------------------------------------------------------

@@ -8,11 +8,16 @@ errors and cancellation across, so no driver needs a second, async implementatio
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from typing import TypeVar, cast
+from typing import TYPE_CHECKING, TypeVar, cast
+
+if TYPE_CHECKING:
+    import asyncio
+
+# asyncio is imported where it is used: it costs 50 ms of a start-up that has none to
+# spare, and the hub (threads, blocking calls) never needs it.
 
 T = TypeVar("T")
 
@@ -25,6 +30,8 @@ async def run_blocking(func: Callable[[], T]) -> T:
     Cancelling the awaiting task stops waiting at once; the call itself cannot be
     interrupted and finishes in its thread (callers pass a call with a timeout).
     """
+    import asyncio
+
     return await asyncio.to_thread(func)
 
 
@@ -49,6 +56,8 @@ async def iterate_in_thread(
       waits up to ``stop_timeout`` for the thread to end. An iterator that blocks
       between items can watch ``stop`` (set first) to end sooner.
     """
+    import asyncio
+
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[object] = asyncio.Queue()  # bounded by `slots`
     stop = stop or threading.Event()
@@ -110,6 +119,8 @@ def iterate_from_thread(
     than ``timeout`` for one raises ``TimeoutError``. With ``close`` the async
     iterator is closed on ``loop`` when this iterator ends or is closed early.
     """
+    import asyncio
+
     try:
         while True:
             future = asyncio.run_coroutine_threadsafe(_next_or_end(source), loop)
@@ -142,6 +153,8 @@ def iterate_sync(source: AsyncIterator[T], *, timeout: float | None = None) -> I
     Runs its own event loop in the calling thread; used by examples and tools that
     are plain scripts. ``timeout`` bounds the wait for each item.
     """
+    import asyncio
+
     loop = asyncio.new_event_loop()
     try:
         while True:

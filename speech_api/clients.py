@@ -15,14 +15,17 @@ than bare bytes whose rate the caller would have to guess.
 
 from __future__ import annotations
 
-import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
+from typing import TYPE_CHECKING
 
 from speech_api.audio import AudioChunk, AudioFormat
 from speech_api.bridge import iterate_from_thread, iterate_in_thread, run_blocking
 from speech_api.events import RealtimeSessionConfig, TranscriptionEvent
 from speech_api.sources import AudioSource
+
+if TYPE_CHECKING:
+    import asyncio  # imported where used: see speech_api.bridge
 
 SOURCE_READ_TIMEOUT_S = 30.0
 
@@ -111,6 +114,8 @@ class BlockingSpeechToTextClient(SpeechToTextClient):
     async def transcribe_realtime(
         self, audio_source: AudioSource, config: RealtimeSessionConfig | None = None
     ) -> AsyncIterator[TranscriptionEvent]:
+        import asyncio
+
         loop = asyncio.get_running_loop()
         chunks = pull_from_async(audio_source, loop)
         async for event in iterate_in_thread(

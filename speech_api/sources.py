@@ -15,7 +15,6 @@ the same audio either way.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import threading
 import time
@@ -107,6 +106,8 @@ class FileAudioSource:
             yield frame
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
+        import asyncio  # only the async face needs it (see speech_api.bridge)
+
         start_s, start_ns = time.monotonic(), time.monotonic_ns()
         for offset_s, frame in self.frames(start_ns):
             if self.realtime:
@@ -122,6 +123,8 @@ class ChunkListSource:
         self._chunks = list(chunks)
 
     async def __aiter__(self) -> AsyncIterator[AudioChunk]:
+        import asyncio
+
         for chunk in self._chunks:
             yield chunk
             await asyncio.sleep(0)

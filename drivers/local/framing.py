@@ -8,10 +8,17 @@ of each frame), :func:`to_pcm16_mono` converts one whole chunk.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.resample import StreamResampler
 from speech_api import AudioChunk, AudioError
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 _NS_PER_S = 1_000_000_000
 

@@ -24,12 +24,18 @@ import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.local.framing import to_pcm16_mono
 from drivers.local.segmenter import SpeechStarted, VadEvent
 from speech_api import AudioChunk
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 # A speech start's onset (the frames the segmenter needed to confirm it) can be one soft
 # consonant; a barge-in is judged by this much of the speech instead (bench_near_field.py:

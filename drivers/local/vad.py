@@ -11,9 +11,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from drivers.local.framing import Reframer
 from drivers.local.segmenter import (
@@ -24,6 +22,13 @@ from drivers.local.segmenter import (
     VadEvent,
 )
 from speech_api import AudioChunk
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 __all__ = [
     "VAD_ENGINES",

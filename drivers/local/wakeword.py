@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import statistics
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
@@ -116,6 +115,8 @@ def _average_in_floats() -> None:
     which sums exact fractions: a quarter of the wake word's CPU at 50 chunks a second,
     every second the hub listens. A float mean (``fsum``: correctly rounded) decides the
     same; only that library module's name is rebound, and only while it looks as expected."""
+    import statistics  # here: the library imports it anyway, the hub's start need not
+
     import pymicro_wakeword.microwakeword as library
 
     current = getattr(library, "statistics", None)

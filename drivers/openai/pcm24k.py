@@ -7,11 +7,18 @@ drivers' :class:`drivers.resample.StreamResampler` does the resampling.
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.resample import StreamResampler, float_to_s16, to_mono
 from speech_api.audio import AudioChunk
 from speech_api.errors import AudioError
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 TARGET_RATE = 24000
 

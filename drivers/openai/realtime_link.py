@@ -15,16 +15,23 @@ import contextlib
 import json
 import logging
 import socket
-import ssl
 import threading
 import time
-from typing import Any
-
-import websocket
+from typing import TYPE_CHECKING, Any
 
 from drivers.openai.config import OpenAIConfig
 from drivers.openai.errors import FATAL_CODES, PROVIDER, is_retryable, redact
 from speech_api.errors import APIError
+
+if TYPE_CHECKING:
+    import ssl
+
+    import websocket
+else:  # imported by the first connection, after READY (50 ms: see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    ssl = lazy_module("ssl")
+    websocket = lazy_module("websocket")
 
 log = logging.getLogger(__name__)
 

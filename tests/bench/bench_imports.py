@@ -38,12 +38,24 @@ RESULTS = Path(__file__).parent / "results" / "imports.json"
 MB = 1024.0
 SETTLE_S = 8.0  # after READY=1: the recogniser loads beside the start; done by then (load 9)
 
-# what a hub imports, in its order (each row adds what the rows above did not import)
+# what a hub imports, in its order (each row adds what the rows above did not import), and
+# when and in which modes: before READY=1 every mode imports the first rows; the rest load
+# after it (the first audio, the first connection, the recogniser's load) where the mode uses them
 IMPORTS = (
-    "logging", "yaml", "numpy", "pykka", "speech_api", "runtime.config", "actors.messages",
-    "websocket", "webrtcvad", "pymicro_wakeword", "drivers.local.wakeword", "runtime.hub",
-    "runtime.commands.run", "openai", "pocketsphinx", "faster_whisper",
+    "logging", "yaml", "pykka", "speech_api", "runtime.config", "actors.messages",
+    "runtime.hub", "runtime.commands.run",
+    "numpy", "webrtcvad", "pymicro_wakeword", "websocket", "openai", "pocketsphinx",
+    "faster_whisper",
 )
+WHEN = {
+    "numpy": "after READY, every mode (the first audio)",
+    "webrtcvad": "after READY, every mode (the first audio)",
+    "pymicro_wakeword": "after READY, every mode with the wake word (its loader thread)",
+    "websocket": "after READY, realtime and chained (the first connection)",
+    "openai": "after READY, chained (its first request)",
+    "pocketsphinx": "after READY, local (in the decoder's child process)",
+    "faster_whisper": "after READY, local on boards with 1 GiB or more",
+}
 # (name, mode, extra config): local mode's recogniser reported per engine
 MODES = (
     ("realtime", "realtime", ""),
@@ -129,9 +141,9 @@ def _median(values: list[float]) -> float:
 
 def markdown(imports: list[dict[str, Any]], modes: list[dict[str, Any]]) -> str:
     lines = ["| import (cumulative, in the hub's order) | adds RSS (MB) | CPU (ms) "
-             "| RSS so far (MB) |", "|---|---:|---:|---:|"]
-    lines += [f"| {r['import']} | {r['rss_mb']} | {r['cpu_ms']} | {r['rss_total_mb']} |"
-              for r in imports]
+             "| RSS so far (MB) | when, which modes |", "|---|---:|---:|---:|---|"]
+    lines += [f"| {r['import']} | {r['rss_mb']} | {r['cpu_ms']} | {r['rss_total_mb']} | "
+              f"{WHEN.get(r['import'], 'before READY, every mode')} |" for r in imports]
     lines += ["", "| mode | READY (s, wall) | CPU to READY (s) | RSS at READY (MB) | "
               "peak: hub + helpers = total (MB) | goal (MB) |", "|---|---:|---:|---:|---|---|"]
     for m in modes:

@@ -16,12 +16,15 @@ from tests.bench.report import Figure, figure
 MB = 1024.0
 GOALS_MB = {"realtime": 60.0, "local": 150.0}
 MODES = ("realtime", "chained", "local")
+# local mode per recogniser: the goal is pocketsphinx's; whisper's is reported beside it
+LOCAL_STT = {"local": "pocketsphinx", "local_whisper": "faster_whisper"}
 
 
-def mode_run(mode: str, turns: int) -> ChildRun:
+def mode_run(mode: str, turns: int, stt: str | None = None) -> ChildRun:
     scenario = conversation(turns)
-    scenario.name = f"memory-{mode}"
-    scenario.config = f"mode: {mode}\n{ALWAYS_LISTENING}"
+    scenario.name = f"memory-{mode}" + (f"-{stt}" if stt else "")
+    scenario.config = f"mode: {mode}\n{ALWAYS_LISTENING}" + (
+        f"local: {{stt: {{engine: {stt}}}}}\n" if stt else "")
     scenario.record = False
     return run_scenario(scenario)
 
@@ -33,11 +36,12 @@ def answered(run: ChildRun) -> int:
 def run(turns: int, reps: int, leak_seconds: float) -> tuple[list[Figure], dict[str, object]]:
     out: list[Figure] = []
     details: dict[str, object] = {}
-    for mode in MODES:
+    for key in (*MODES, "local_whisper"):
+        mode, stt = ("local", LOCAL_STT[key]) if key in LOCAL_STT else (key, None)
         peaks, error, imported, helpers = [], "", False, 0.0
         for _ in range(reps):
             try:
-                done = mode_run(mode, turns)
+                done = mode_run(mode, turns, stt)
             except ChildFailedError as exc:
                 error = str(exc).splitlines()[-1][:200]
                 break
@@ -45,11 +49,12 @@ def run(turns: int, reps: int, leak_seconds: float) -> tuple[list[Figure], dict[
             helpers = sum(done.child["children_peak_rss_kb"].values()) / MB
             peaks.append(done.child["peak_rss_kb"] / MB + helpers)
             imported = imported or bool(done.child["openai_imported"])
-            details[f"{mode}_answers"] = answered(done)
+            details[f"{key}_answers"] = answered(done)
         note = f"failed: {error}" if error else (f"openai package imported: {imported}; "
                                                  f"of it in helper processes: {helpers:.1f} MB")
-        out.append(figure(f"rss_{mode}", f"peak RSS, {mode} mode", peaks, "MB",
-                          goal_median=GOALS_MB.get(mode), keep_samples=False, note=note))
+        title = f"peak RSS, {mode} mode" + (f", {stt}" if stt else "")
+        out.append(figure(f"rss_{key}", title, peaks, "MB",
+                          goal_median=GOALS_MB.get(key), keep_samples=False, note=note))
     leak = run_scenario(rapid_turns(leak_seconds))
     first, last, growth = fg.rss_growth_kb(leak)
     out.append(figure("rss_growth", "RSS growth over the leak run", [growth / MB], "MB",

@@ -6,7 +6,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from drivers.earcons import Earcon, melody, render_earcon
+from drivers.earcons import Earcon, earcon_ms, melody, render_earcon
 from speech_api.errors import AudioError
 
 
@@ -67,3 +67,9 @@ def test_each_render_is_stamped_now() -> None:
 def test_bad_input_is_named(args: tuple[object, int, float], message: str) -> None:
     with pytest.raises(AudioError, match=message):
         render_earcon(*args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 22050, 44100, 48000])
+def test_an_earcons_length_is_known_without_rendering_it(rate: int) -> None:
+    for kind in Earcon:  # the hub's start needs the wake earcon's length, not its samples
+        assert earcon_ms(kind, rate) == pytest.approx(render_earcon(kind, rate).duration_ms)
