@@ -1,0 +1,110 @@
+"""Where a stretch of speech really ends, by its energy.
+
+A frame VAD keeps calling a word's fading tail speech (WebRTC: 100-150 ms after the
+last frame a listener would count), so a turn's end measured from the VAD's last
+speech frame comes that much late. :class:`EnergyEnd` keeps the level of the last
+10 ms frames and, once the VAD has decided the speech is over, moves the end back to
+the last frame that is still speech by energy: within ``below_peak_db`` of the speech's
+recent peak AND ``above_floor_db`` over the room's noise floor. It only ever moves the
+end earlier, by at most ``max_backdate_ms``, and never before the speech's start.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from drivers.local.energy import FloorTracker, frame_levels
+from drivers.local.framing import Reframer
+from speech_api import AudioChunk
+
+FRAME_MS = 10  # fine enough to place an end within a frame or two of the true one
+_NS_PER_MS = 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class EndRule:
+    """The rule and its bounds (tests/bench/bench_endpoint.py measured the defaults).
+
+    ``below_peak_db`` 40: a flite tail 40 dB under the peak is what the benchmark's
+    speech end counts; ``above_floor_db`` 10: a frame must stand clear of the room's
+    noise (pink noise at -50 dBFS still leaves 10 ms frames 3-5 dB over its floor);
+    ``max_backdate_ms`` 300: the longest tail the VAD was measured to hear, so a
+    quiet last word under a loud earlier one is not lost; ``peak_window_ms``: the
+    peak is the last second's, so a softer last phrase is judged on its own loudness."""
+
+    below_peak_db: float = 40.0
+    above_floor_db: float = 10.0
+    max_backdate_ms: float = 300.0
+    peak_window_ms: float = 1000.0
+
+    def __post_init__(self) -> None:
+        for name in ("below_peak_db", "above_floor_db", "max_backdate_ms", "peak_window_ms"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative, got {getattr(self, name)}")
+
+
+class EnergyEnd:
+    """Feed every chunk the VAD sees; ask where speech that the VAD ended really ended."""
+
+    def __init__(self, rule: EndRule, *, keep_ms: float) -> None:
+        self.rule = rule
+        self.floor = FloorTracker(fall=0.1)  # 10 ms frames: half the level meter's 20 ms step
+        # (frame start ns, frame end ns, dBFS): enough to look back over the VAD's
+        # hangover plus the peak window
+        self._frames: deque[tuple[int, int, float]] = deque(
+            maxlen=max(1, round((keep_ms + rule.peak_window_ms) / FRAME_MS)))
+
+        self._threshold: float | None = None  # the last ended speech's, for `loud`
+        self._reframer: Reframer | None = None  # frames cut the same whatever the chunk sizes
+
+    @property
+    def loud(self) -> bool:
+        """The latest frame is as loud as the last ended speech was by the rule: a next
+        word's soft start (a fricative the VAD does not take for speech yet) is heard."""
+        return self._threshold is not None and bool(self._frames) and \
+            self._frames[-1][2] >= self._threshold
+
+    def reset(self) -> None:
+        """The stream was interrupted: forget the frames, keep the room's floor."""
+        self._frames.clear()
+        self._threshold = None
+        if self._reframer is not None:
+            self._reframer.reset()
+
+    def feed(self, chunk: AudioChunk) -> None:
+        if self._reframer is None:  # 10 ms frames at the capture's own rate: no resampling
+            self._reframer = Reframer(chunk.sample_rate, max(1, chunk.sample_rate // 100))
+        frames = self._reframer.feed(chunk)
+        if not frames:
+            return
+        samples = np.frombuffer(b"".join(pcm for pcm, _at in frames), dtype="<i2")
+        levels = frame_levels(samples, self._reframer.frame_samples).tolist()
+        frame_ns = self._reframer.frame_ns
+        for (_pcm, at_ns), db in zip(frames, levels, strict=True):
+            self.floor.update(db, FRAME_MS / 1000)
+            self._frames.append((at_ns, at_ns + frame_ns, db))
+
+    def end(self, vad_end_ns: int, start_ns: int) -> int:
+        """Where speech from ``start_ns`` that the VAD heard until ``vad_end_ns`` ended."""
+        rule, floor = self.rule, self.floor.dbfs
+        self._threshold = None
+        frames = [f for f in self._frames if start_ns <= f[0] < vad_end_ns]
+        recent = [db for at, _end, db in frames
+                  if at >= vad_end_ns - rule.peak_window_ms * _NS_PER_MS]
+        if floor is None or not recent:
+            return vad_end_ns
+        peak = max(recent)
+        if peak < floor + rule.above_floor_db:
+            return vad_end_ns  # speech as quiet as the room: its energy cannot tell
+        threshold = max(peak - rule.below_peak_db, floor + rule.above_floor_db)
+        self._threshold = threshold
+        earliest = max(start_ns, vad_end_ns - round(rule.max_backdate_ms * _NS_PER_MS))
+        for _start_ns, end_ns, db in reversed(frames):
+            if end_ns <= earliest:
+                break
+            if db >= threshold:
+                return min(vad_end_ns, end_ns)
+        return earliest
