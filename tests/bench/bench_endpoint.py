@@ -40,7 +40,7 @@ from drivers.local.vad import WebRtcVad
 from speech_api import AudioChunk
 from tests.bench.inputs import END_FLOOR_DB, INTERRUPTIONS, ONSET_FLOOR_DB, QUESTIONS
 from tests.bench.report import Figure, figure
-from tests.local.speech import at_rate, cards, flite, librivox, pink_noise, speech_span
+from tests.local.speech import at_rate, cards, flite, librivox, over_room_noise, speech_span
 
 RESULTS = Path(__file__).parent / "results" / "endpoint.json"
 RATE = 16000
@@ -92,12 +92,7 @@ def listen(audio: AudioChunk, rule: EndRule | None) -> Run:
 
 def mixed(parts: list[np.ndarray], floor_dbfs: float | None, seed: int) -> AudioChunk:
     """``parts`` (16 kHz samples) joined, over pink noise at ``floor_dbfs`` (None: zeros)."""
-    x = np.concatenate(parts)
-    if floor_dbfs is not None:
-        noise = pink_noise(len(x), np.random.default_rng(seed))
-        x = x + noise * 32768 * 10 ** (floor_dbfs / 20) / np.sqrt(np.mean(noise**2))
-    pcm = np.clip(np.round(x), -32768, 32767).astype("<i2")
-    return AudioChunk.pcm(pcm.tobytes(), RATE, captured_at_ns=0)
+    return over_room_noise(np.concatenate(parts), floor_dbfs, seed, RATE)
 
 
 def samples(clip: AudioChunk) -> np.ndarray:
