@@ -31,13 +31,16 @@ def frame_levels(samples: np.ndarray, per_frame: int) -> np.ndarray:
 class FloorTracker:
     """Follows the quietest frames down quickly and creeps up slowly (``rise_db_per_s``), so
     the pauses between words keep pulling it back to the room's own noise while speech
-    barely moves it (no VAD needed); never below ``FLOOR_MIN_DBFS``, since an earpiece that
-    gates its mic to digital silence between words would otherwise make anything look loud."""
+    barely moves it (no VAD needed); never below ``minimum_dbfs`` (``FLOOR_MIN_DBFS``), since
+    an earpiece that gates its mic to digital silence between words would otherwise make
+    anything look loud."""
 
-    def __init__(self, *, rise_db_per_s: float = 1.0, fall: float = 0.2) -> None:
+    def __init__(self, *, rise_db_per_s: float = 1.0, fall: float = 0.2,
+                 minimum_dbfs: float = FLOOR_MIN_DBFS) -> None:
         if rise_db_per_s < 0 or not 0 < fall <= 1:
             raise ValueError("rise_db_per_s must be >= 0 and 0 < fall <= 1")
         self.rise_db_per_s = rise_db_per_s
+        self.minimum_dbfs = minimum_dbfs
         self.fall = fall  # the share of the way down to a quieter frame the floor goes at once
         self.dbfs: float | None = None  # None until the first frame
 
@@ -50,5 +53,5 @@ class FloorTracker:
             floor += (db - floor) * self.fall
         else:
             floor = min(db, floor + self.rise_db_per_s * seconds)
-        self.dbfs = max(FLOOR_MIN_DBFS, floor)
+        self.dbfs = max(self.minimum_dbfs, floor)
         return self.dbfs
