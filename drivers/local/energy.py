@@ -11,21 +11,21 @@ import numpy as np
 FLOOR_MIN_DBFS = -60.0  # a quiet room through a real microphone; digital silence counts as this
 SILENCE_DBFS = -100.0  # the level of a frame of zeros (log of 0 is not a number)
 _FULL_SCALE_POWER = 32768.0 * 32768.0
+_SILENCE_POWER = 10 ** (SILENCE_DBFS / 10)
 
 
-def frame_levels(samples: np.ndarray, per_frame: int) -> np.ndarray:
+def frame_levels(samples: np.ndarray, per_frame: int) -> list[float]:
     """The dBFS of each ``per_frame`` samples of 16-bit ``samples`` (a shorter last frame
-    counts as one), as one float64 array."""
-    x = samples.astype(np.float64)
+    counts as one). Lean on purpose: the listening path pays it for all captured audio."""
+    x = samples.astype(np.float32)
     whole = len(x) // per_frame * per_frame
     frames = x[:whole].reshape(-1, per_frame)
     powers = np.einsum("ij,ij->i", frames, frames) / per_frame
     if whole < len(x):
         rest = x[whole:]
         powers = np.append(powers, float(rest @ rest) / len(rest))
-    with np.errstate(divide="ignore"):
-        levels = 10 * np.log10(powers / _FULL_SCALE_POWER)
-    return np.asarray(np.maximum(levels, SILENCE_DBFS), dtype=np.float64)
+    levels = 10 * np.log10(np.maximum(powers / _FULL_SCALE_POWER, _SILENCE_POWER))
+    return list(levels.tolist())
 
 
 class FloorTracker:
@@ -44,13 +44,15 @@ class FloorTracker:
         self.fall = fall  # the share of the way down to a quieter frame the floor goes at once
         self.dbfs: float | None = None  # None until the first frame
 
-    def update(self, db: float, seconds: float) -> float:
-        """Take one frame of ``seconds`` at ``db`` dBFS into account; the floor after it."""
+    def update(self, db: float, seconds: float, frames: int = 1) -> float:
+        """Take ``frames`` frames lasting ``seconds`` in all, the quietest at ``db`` dBFS,
+        into account; the floor after them."""
         floor = self.dbfs
         if floor is None:
             floor = db
         elif db < floor:
-            floor += (db - floor) * self.fall
+            fall = self.fall if frames == 1 else 1 - (1 - self.fall) ** frames
+            floor += (db - floor) * fall
         else:
             floor = min(db, floor + self.rise_db_per_s * seconds)
         self.dbfs = max(self.minimum_dbfs, floor)

@@ -90,7 +90,7 @@ class LevelMeter:
         if not len(samples):
             return
         per_frame = max(1, round(pcm.sample_rate * self.frame_ms / 1000))
-        for index, db in enumerate(frame_levels(samples, per_frame).tolist()):
+        for index, db in enumerate(frame_levels(samples, per_frame)):
             offset = index * per_frame
             at_ns = pcm.captured_at_ns + offset * _NS_PER_S // pcm.sample_rate
             self._add(at_ns, db, min(per_frame, len(samples) - offset) / pcm.sample_rate)

@@ -207,8 +207,8 @@ class Endpointer:
                 out.append(event)
         ended = self._ended
         audio_end_ns = chunk.captured_at_ns + round((chunk.duration_ms or 0.0) * _NS_PER_MS)
-        if ended is not None and not self.segmenter.hearing and \
-                audio_end_ns - ended.at_ns >= self.endpoint_ns:
+        if ended is not None and audio_end_ns - ended.at_ns >= self.endpoint_ns and \
+                not self.segmenter.hearing:
             self._ended, self.speaking = None, False
             out.append(ended)
         return out

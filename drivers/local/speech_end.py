@@ -17,12 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from drivers.local.energy import FloorTracker, frame_levels
-from drivers.local.framing import Reframer
+from drivers.local.framing import to_pcm16_mono
 from speech_api import AudioChunk
 
 FRAME_MS = 10  # fine enough to place an end within a frame or two of the true one
+BATCH_MS = 200  # audio measured at once (the end and `loud` measure what is pending first)
 QUIET_FLOOR_DBFS = -70.0  # the quietest room floor assumed (a real mic's own noise)
 _NS_PER_MS = 1_000_000
+_NS_PER_S = 1_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,10 @@ class EndRule:
 
 
 class EnergyEnd:
-    """Feed every chunk the VAD sees; ask where speech that the VAD ended really ended."""
+    """Feed every chunk the VAD sees; ask where speech that the VAD ended really ended.
+
+    Levels are computed per ``BATCH_MS`` of audio, and whenever asked: one numpy call per
+    batch instead of one per 20 ms chunk keeps idle listening cheap."""
 
     def __init__(self, rule: EndRule, *, keep_ms: float) -> None:
         self.rule = rule
@@ -64,40 +69,68 @@ class EnergyEnd:
         # (frame start ns, frame end ns, dBFS): enough to look back over the VAD's
         # hangover plus the peak window
         self._frames: deque[tuple[int, int, float]] = deque(
-            maxlen=max(1, round((keep_ms + rule.peak_window_ms) / FRAME_MS)))
-
+            maxlen=max(1, round((keep_ms + rule.peak_window_ms + BATCH_MS) / FRAME_MS)))
         self._threshold: float | None = None  # the last ended speech's, for `loud`
-        self._reframer: Reframer | None = None  # frames cut the same whatever the chunk sizes
+        self._rate, self._per_frame = 0, 1
+        self._pending = bytearray()  # audio not measured yet (frames counted from its start)
+        self._pending_ns = 0  # the capture time of its first sample
 
     @property
     def loud(self) -> bool:
         """The latest frame is as loud as the last ended speech was by the rule: a next
         word's soft start (a fricative the VAD does not take for speech yet) is heard."""
-        return self._threshold is not None and bool(self._frames) and \
-            self._frames[-1][2] >= self._threshold
+        if self._threshold is None:
+            return False
+        self._measure()
+        return bool(self._frames) and self._frames[-1][2] >= self._threshold
 
     def reset(self) -> None:
         """The stream was interrupted: forget the frames, keep the room's floor."""
         self._frames.clear()
         self._threshold = None
-        if self._reframer is not None:
-            self._reframer.reset()
+        self._pending.clear()
 
     def feed(self, chunk: AudioChunk) -> None:
-        if self._reframer is None:  # 10 ms frames at the capture's own rate: no resampling
-            self._reframer = Reframer(chunk.sample_rate, max(1, chunk.sample_rate // 100))
-        frames = self._reframer.feed(chunk)
-        if not frames:
+        pcm = to_pcm16_mono(chunk, what="speech end input")
+        rate = pcm.sample_rate
+        if rate != self._rate:
+            self._measure()
+            self._pending.clear()
+            self._rate, self._per_frame = rate, max(1, rate // 100)
+        expected_ns = self._pending_ns + len(self._pending) // 2 * _NS_PER_S // rate
+        if not self._pending:
+            self._pending_ns = pcm.captured_at_ns
+        elif abs(pcm.captured_at_ns - expected_ns) > _NS_PER_S // 100:
+            self._measure()  # a gap in the stream: frames restart at this chunk
+            self._pending.clear()
+            self._pending_ns = pcm.captured_at_ns
+        self._pending += pcm.data
+        if len(self._pending) >= 2 * rate * BATCH_MS // 1000:
+            self._measure()
+
+    def _measure(self) -> None:
+        """Measure the pending audio's complete 10 ms frames."""
+        frame_bytes = 2 * self._per_frame
+        whole = len(self._pending) // frame_bytes * frame_bytes
+        if not whole:
             return
-        samples = np.frombuffer(b"".join(pcm for pcm, _at in frames), dtype="<i2")
-        levels = frame_levels(samples, self._reframer.frame_samples).tolist()
-        frame_ns = self._reframer.frame_ns
-        for (_pcm, at_ns), db in zip(frames, levels, strict=True):
-            self.floor.update(db, FRAME_MS / 1000)
-            self._frames.append((at_ns, at_ns + frame_ns, db))
+        samples = np.frombuffer(bytes(self._pending[:whole]), dtype="<i2")
+        del self._pending[:whole]
+        rate, start_ns = self._rate, self._pending_ns
+        frame_ns = self._per_frame * _NS_PER_S // rate
+        self._pending_ns += whole // 2 * _NS_PER_S // rate
+        levels = frame_levels(samples, self._per_frame)
+        count = len(levels)
+        # the floor follows the batch's quietest frame (it falls to the quietest anyway)
+        self.floor.update(min(levels), count * FRAME_MS / 1000, frames=count)
+        end_ns = start_ns + count * frame_ns
+        self._frames.extend(zip(range(start_ns, end_ns, frame_ns),
+                                range(start_ns + frame_ns, end_ns + frame_ns, frame_ns),
+                                levels, strict=True))
 
     def end(self, vad_end_ns: int, start_ns: int) -> int:
         """Where speech from ``start_ns`` that the VAD heard until ``vad_end_ns`` ended."""
+        self._measure()
         rule, floor = self.rule, self.floor.dbfs
         self._threshold = None
         frames = [f for f in self._frames if start_ns <= f[0] < vad_end_ns]
