@@ -152,10 +152,9 @@ class SpeechSegmenter:
         self._silence_ns += frame
         if self._silence_ns < self.hangover_ms * _NS_PER_MS:
             return None
-        ended = self._stopped()
-        was_confirmed = self._confirmed
+        ended = self._stopped() if self._confirmed else None
         self._reset_state()
-        return ended if was_confirmed else None
+        return ended
 
     def _stopped(self) -> SpeechStopped:
         end_ns, start_ns = self._last_speech_end_ns, self._candidate_start_ns

@@ -11,6 +11,7 @@ end earlier, by at most ``max_backdate_ms``, and never before the speech's start
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
@@ -22,6 +23,7 @@ from speech_api import AudioChunk
 
 FRAME_MS = 10  # fine enough to place an end within a frame or two of the true one
 BATCH_MS = 200  # audio measured at once (the end and `loud` measure what is pending first)
+SOFT_START_MS = 300  # a word's soft start the VAD has not called speech yet lasts less
 QUIET_FLOOR_DBFS = -70.0  # the quietest room floor assumed (a real mic's own noise)
 _NS_PER_MS = 1_000_000
 _NS_PER_S = 1_000_000_000
@@ -77,12 +79,22 @@ class EnergyEnd:
 
     @property
     def loud(self) -> bool:
-        """The latest frame is as loud as the last ended speech was by the rule: a next
-        word's soft start (a fricative the VAD does not take for speech yet) is heard."""
-        if self._threshold is None:
+        """The latest frames are as loud as the last ended speech was by the rule, for
+        less than ``SOFT_START_MS``: a next word's soft start (a fricative the VAD does not
+        take for speech yet) is heard; a lasting sound the VAD rejects (a fan, music
+        starting) is not a word and does not hold a turn open."""
+        threshold = self._threshold
+        if threshold is None:
             return False
         self._measure()
-        return bool(self._frames) and self._frames[-1][2] >= self._threshold
+        run = 0
+        for _start_ns, _end_ns, db in reversed(self._frames):
+            if db < threshold:
+                break
+            run += 1
+            if run * FRAME_MS >= SOFT_START_MS:
+                return False
+        return run > 0
 
     def reset(self) -> None:
         """The stream was interrupted: forget the frames, keep the room's floor."""
@@ -121,8 +133,10 @@ class EnergyEnd:
         self._pending_ns += whole // 2 * _NS_PER_S // rate
         levels = frame_levels(samples, self._per_frame)
         count = len(levels)
-        # the floor follows the batch's quietest frame (it falls to the quietest anyway)
-        self.floor.update(min(levels), count * FRAME_MS / 1000, frames=count)
+        # the floor follows each batch's median frame: 10 ms frames of room noise scatter
+        # over +-8 dB, so following the quietest one would put the floor under the noise
+        # and let its louder frames pass for speech
+        self.floor.update(statistics.median(levels), count * FRAME_MS / 1000, frames=count)
         end_ns = start_ns + count * frame_ns
         self._frames.extend(zip(range(start_ns, end_ns, frame_ns),
                                 range(start_ns + frame_ns, end_ns + frame_ns, frame_ns),

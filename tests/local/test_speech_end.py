@@ -8,7 +8,7 @@ import pytest
 
 from drivers.local.level import LevelMeter, with_levels
 from drivers.local.segmenter import Endpointer, SpeechSegmenter, SpeechStarted, SpeechStopped
-from drivers.local.speech_end import EndRule, EnergyEnd
+from drivers.local.speech_end import SOFT_START_MS, EndRule, EnergyEnd
 from drivers.local.vad import WebRtcVad
 from speech_api import AudioChunk
 from tests.local.speech import at_rate, cards, flite, over_room_noise, speech_span
@@ -153,3 +153,27 @@ def test_the_start_is_unchanged() -> None:
     starts = [[e for e in _turns(audio, _endpointer(rule)) if e[0] == SpeechStarted.__name__]
               for rule in (EndRule(), None)]
     assert starts[0] == starts[1] and len(starts[0]) == 1
+
+
+def test_a_lasting_sound_after_the_speech_does_not_hold_the_turn_open() -> None:
+    """Frames as loud as the speech's end that the VAD does not call speech hold the
+    endpoint only as long as a word's soft start could last: a fan switched on as the
+    user stops (10 dB over the room, which WebRTC rejects) still lets the turn end."""
+    clip = flite("What time is it in Paris right now?", "kal16")
+    speech = _samples(clip)
+    fan = over_room_noise(_gap(3000), -50.0, seed=13).to_numpy()[:, 0].astype(np.float64)
+    audio = over_room_noise(np.concatenate([_gap(LEAD_MS), speech, _gap(400), fan]), -60.0,
+                            seed=2)
+    events = _turns(audio, _endpointer())
+    assert [e[0] for e in events] == ["SpeechStarted", "SpeechStopped"], events
+    true_end_ms = LEAD_MS + speech_span(clip, 40.0)[1] * 1000
+    assert events[1][2] - true_end_ms <= ENDPOINT_MS + SOFT_START_MS
+    # a steady sound: loud for a word's soft start, then not any more
+    ends = EnergyEnd(EndRule(), keep_ms=1000)
+    for part in (_steady(-60, 500, 0), _steady(-20, 500, 500), _steady(-60, 500, 1000)):
+        ends.feed(part)
+    assert ends.end(1300 * MS, 500 * MS) == 1000 * MS
+    ends.feed(_steady(-30, SOFT_START_MS - 100, 1500))
+    assert ends.loud
+    ends.feed(_steady(-30, 200, 1500 + SOFT_START_MS - 100))
+    assert not ends.loud
