@@ -61,7 +61,7 @@ RULES: dict[str, EndRule | None] = {
     "peak-30 dB": EndRule(below_peak_db=30.0),
     "peak-50 dB": EndRule(below_peak_db=50.0),
     "floor+6 dB": EndRule(above_floor_db=6.0),
-    "floor+8 dB": EndRule(above_floor_db=8.0),
+    "floor+10 dB": EndRule(above_floor_db=10.0),
     "floor+15 dB": EndRule(above_floor_db=15.0),
     "back-date <= 150 ms": EndRule(max_backdate_ms=150.0),
 }
