@@ -6,6 +6,8 @@ ends): both judge a frame by how loud it is against the quiet between words.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 FLOOR_MIN_DBFS = -60.0  # a quiet room through a real microphone; digital silence counts as this
@@ -14,9 +16,15 @@ _FULL_SCALE_POWER = 32768.0 * 32768.0
 _SILENCE_POWER = 10 ** (SILENCE_DBFS / 10)
 
 
+def frame_dbfs(frame: np.ndarray) -> float:
+    """One frame's level (the level meter's 20 ms frame per chunk: a dot is the cheapest)."""
+    power = float(frame @ frame) / (len(frame) * _FULL_SCALE_POWER)
+    return SILENCE_DBFS if power <= 0 else max(SILENCE_DBFS, 10 * math.log10(power))
+
+
 def frame_levels(samples: np.ndarray, per_frame: int) -> list[float]:
     """The dBFS of each ``per_frame`` samples of 16-bit ``samples`` (a shorter last frame
-    counts as one). Lean on purpose: the listening path pays it for all captured audio."""
+    counts as one), in one pass: for batches of frames."""
     x = samples.astype(np.float32)
     whole = len(x) // per_frame * per_frame
     frames = x[:whole].reshape(-1, per_frame)

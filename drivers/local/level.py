@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from drivers.local.energy import FloorTracker, frame_levels
+from drivers.local.energy import FloorTracker, frame_dbfs
 from drivers.local.framing import to_pcm16_mono
 from drivers.local.segmenter import SpeechStarted, VadEvent
 from speech_api import AudioChunk
@@ -86,14 +86,14 @@ class LevelMeter:
 
     def feed(self, chunk: AudioChunk) -> None:
         pcm = to_pcm16_mono(chunk, what="level meter input")
-        samples = np.frombuffer(pcm.data, dtype="<i2")
+        samples = np.frombuffer(pcm.data, dtype="<i2").astype(np.float64)
         if not len(samples):
             return
         per_frame = max(1, round(pcm.sample_rate * self.frame_ms / 1000))
-        for index, db in enumerate(frame_levels(samples, per_frame)):
-            offset = index * per_frame
+        for offset in range(0, len(samples), per_frame):
+            frame = samples[offset:offset + per_frame]
             at_ns = pcm.captured_at_ns + offset * _NS_PER_S // pcm.sample_rate
-            self._add(at_ns, db, min(per_frame, len(samples) - offset) / pcm.sample_rate)
+            self._add(at_ns, frame_dbfs(frame), len(frame) / pcm.sample_rate)
 
     def begin(self, since_ns: int) -> SpeechLevel | None:
         """Speech started at ``since_ns``: its level so far (the onset); None if unheard."""
