@@ -98,7 +98,8 @@ class TriggersConfig:
 class ConversationConfig:
     preroll_ms: int = setting(500, min=0, max=3000)
     endpoint_silence_ms: int = setting(700, min=100, max=5000,
-                                       help="silence that ends a turn (at least vad.hangover_ms)")
+                                       help="silence that ends a turn, from the speech's true end "
+                                            "(at least vad.hangover_ms)")
     listen_timeout_s: float = setting(8.0, min=1.0, max=120.0)
     max_utterance_s: float = setting(30.0, min=1.0, max=300.0)
     think_timeout_s: float = setting(15.0, min=1.0, max=120.0)

@@ -20,12 +20,12 @@ The SNR (level minus floor) is what the Controller compares with
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from drivers.local.energy import FloorTracker, frame_dbfs
 from drivers.local.framing import to_pcm16_mono
 from drivers.local.segmenter import SpeechStarted, VadEvent
 from speech_api import AudioChunk
@@ -41,8 +41,6 @@ else:  # imported at first use, after READY (see drivers.lazy_import)
 # consonant; a barge-in is judged by this much of the speech instead (bench_near_field.py:
 # 200 ms of it rejected 3 % of the wearer's starts, 400 ms none, and accepted no room speech).
 MEASURED_AFTER_MS = 400
-FLOOR_MIN_DBFS = -60.0  # a quiet room through a real microphone; digital silence counts as this
-SILENCE_DBFS = -100.0  # the level of a frame of zeros (log of 0 is not a number)
 SEGMENT_MAX_S = 60.0  # a longer speech is measured over its last minute (memory stays bounded)
 _NS_PER_S = 1_000_000_000
 
@@ -71,11 +69,9 @@ class LevelMeter:
             raise ValueError("frame_ms must be > 0, rise_db_per_s >= 0, 0 < fall <= 1, "
                              "lookback_s >= 0")
         self.frame_ms = frame_ms
-        self.rise_db_per_s = rise_db_per_s
-        self.fall = fall  # the share of the way down to a quieter frame the floor goes at once
         self.percentile = percentile
         self.lookback_ns = int(lookback_s * _NS_PER_S)
-        self.floor_dbfs: float | None = None  # None until the first frame
+        self._floor = FloorTracker(rise_db_per_s=rise_db_per_s, fall=fall)
         self._recent: deque[tuple[int, float]] = deque()  # (frame start ns, dBFS)
         self._segment: deque[tuple[int, float]] | None = None  # the speech under way's frames
         self._segment_frames = max(1, round(SEGMENT_MAX_S * 1000 / frame_ms))
@@ -83,6 +79,11 @@ class LevelMeter:
         self._segment_floor = 0.0  # the floor before the speech began (speech lifts it a little)
         self._measured = True  # the speech under way's level was told (measured())
         self._heard_until_ns = 0  # the end of the last frame fed
+
+    @property
+    def floor_dbfs(self) -> float | None:
+        """The room's noise floor (None until the first frame)."""
+        return self._floor.dbfs
 
     def reset(self) -> None:
         """The stream was interrupted (mute): forget the speech under way, keep the floor."""
@@ -98,7 +99,7 @@ class LevelMeter:
         for offset in range(0, len(samples), per_frame):
             frame = samples[offset:offset + per_frame]
             at_ns = pcm.captured_at_ns + offset * _NS_PER_S // pcm.sample_rate
-            self._add(at_ns, _dbfs(frame), len(frame) / pcm.sample_rate)
+            self._add(at_ns, frame_dbfs(frame), len(frame) / pcm.sample_rate)
 
     def begin(self, since_ns: int) -> SpeechLevel | None:
         """Speech started at ``since_ns``: its level so far (the onset); None if unheard."""
@@ -128,14 +129,7 @@ class LevelMeter:
         return self._level([db for at_ns, db in segment if at_ns < until_ns])
 
     def _add(self, at_ns: int, db: float, seconds: float) -> None:
-        floor = self.floor_dbfs
-        if floor is None:
-            floor = db
-        elif db < floor:
-            floor += (db - floor) * self.fall
-        else:
-            floor = min(db, floor + self.rise_db_per_s * seconds)
-        self.floor_dbfs = max(FLOOR_MIN_DBFS, floor)
+        self._floor.update(db, seconds)
         self._recent.append((at_ns, db))
         self._heard_until_ns = at_ns + int(seconds * _NS_PER_S)
         while self._recent and at_ns - self._recent[0][0] > self.lookback_ns:
@@ -159,7 +153,3 @@ def with_levels(meter: LevelMeter | None,
     return [(event, meter.begin(event.at_ns) if isinstance(event, SpeechStarted)
              else meter.end(event.at_ns)) for event in events]
 
-
-def _dbfs(frame: np.ndarray) -> float:
-    power = float(frame @ frame) / (len(frame) * 32768.0 * 32768.0)  # a dot: the cheapest sum
-    return SILENCE_DBFS if power <= 0 else max(SILENCE_DBFS, 10 * math.log10(power))

@@ -62,7 +62,9 @@ class _LiveTranscription:
         self._config = config
         self._start = start
         self._finish = finish
-        self._segmenter = SpeechSegmenter(vad, hangover_ms=config.silence_duration_ms)
+        # the trim below keeps _TAIL_NS after the VAD's own end: the words' tails help decoding
+        self._segmenter = SpeechSegmenter(vad, hangover_ms=config.silence_duration_ms,
+                                          end_rule=None)
         self._reframer = Reframer(LIVE_RATE, _FRAME_SAMPLES)
         ring_frames = (config.prefix_padding_ms + _RING_EXTRA_MS) // 20
         self._ring: deque[tuple[bytes, int]] = deque(maxlen=max(1, ring_frames))

@@ -6,8 +6,10 @@ Raw VAD decisions flicker. The segmenter turns them into utterances:
 - it is *confirmed* (``SpeechStarted``, stamped with the candidate's first frame)
   once it holds ``min_speech_ms`` of speech, so clicks and coughs never start
   an utterance;
-- it ends (``SpeechStopped``, stamped at the end of its last speech frame) after
-  ``hangover_ms`` of silence; an unconfirmed candidate is dropped silently.
+- it ends (``SpeechStopped``) after ``hangover_ms`` of silence, stamped where the
+  speech really ended: the VAD's last speech frame, moved back to the last frame still
+  speech by its energy (``drivers.local.speech_end``: the VAD hears a word's fading
+  tail for ~100 ms); an unconfirmed candidate is dropped silently.
 
 :class:`Endpointer` turns those segments into the user's turn-level speech: a
 pause shorter than the endpoint inside a sentence is not the end of it.
@@ -18,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from drivers.local.speech_end import EndRule, EnergyEnd
 from speech_api import AudioChunk
 
 if TYPE_CHECKING:
@@ -35,7 +38,8 @@ class SpeechStarted:
 
 @dataclass(frozen=True, slots=True)
 class SpeechStopped:
-    """Speech ended; ``at_ns`` is the capture time just after its last speech frame."""
+    """Speech ended; ``at_ns`` is the capture time just after its last speech frame (by
+    energy, when the segmenter has an end rule)."""
 
     at_ns: int
     started_at_ns: int
@@ -49,7 +53,10 @@ VadEvent = SpeechStarted | SpeechStopped
 
 
 class SpeechSegmenter:
-    """Feed chunks of any size; get :class:`SpeechStarted` / :class:`SpeechStopped` events."""
+    """Feed chunks of any size; get :class:`SpeechStarted` / :class:`SpeechStopped` events.
+
+    ``end_rule`` None stamps the end at the VAD's last speech frame (a transcriber that
+    trims its audio there keeps the whole tail)."""
 
     def __init__(
         self,
@@ -58,6 +65,7 @@ class SpeechSegmenter:
         start_ms: float = 60.0,
         hangover_ms: float = 400.0,
         min_speech_ms: float = 150.0,
+        end_rule: EndRule | None = EndRule(),  # noqa: B008 (frozen: shared safely)
     ) -> None:
         for name, value in (("start_ms", start_ms), ("hangover_ms", hangover_ms),
                             ("min_speech_ms", min_speech_ms)):
@@ -68,6 +76,8 @@ class SpeechSegmenter:
         self.hangover_ms = hangover_ms
         self.min_speech_ms = min_speech_ms
         self._frame_ns = round(vad.frame_ms * _NS_PER_MS)
+        self._energy = None if end_rule is None else \
+            EnergyEnd(end_rule, keep_ms=hangover_ms + 2 * vad.frame_ms)
         self._reset_state()
 
     @property
@@ -77,16 +87,22 @@ class SpeechSegmenter:
 
     @property
     def hearing(self) -> bool:
-        """True while speech is heard, confirmed or not yet."""
-        return self._candidate or self._run_ns > 0
+        """True while speech is heard, confirmed or not yet (or, after speech ended, a
+        frame is as loud as that speech's end by energy)."""
+        return self._candidate or self._run_ns > 0 or \
+            (self._energy is not None and self._energy.loud)
 
     def reset(self) -> None:
         """Forget any utterance in progress (no event) and the VAD's state."""
         self.vad.reset()
+        if self._energy is not None:
+            self._energy.reset()
         self._reset_state()
 
     def feed(self, chunk: AudioChunk) -> list[VadEvent]:
         events: list[VadEvent] = []
+        if self._energy is not None:
+            self._energy.feed(chunk)
         for at_ns, speech in self.vad.classify(chunk):
             event = self._step(at_ns, speech)
             if event is not None:
@@ -97,7 +113,7 @@ class SpeechSegmenter:
         """End of stream: close an utterance still open."""
         events: list[VadEvent] = []
         if self._confirmed:
-            events.append(SpeechStopped(self._last_speech_end_ns, self._candidate_start_ns))
+            events.append(self._stopped())
         self._reset_state()
         return events
 
@@ -136,10 +152,15 @@ class SpeechSegmenter:
         self._silence_ns += frame
         if self._silence_ns < self.hangover_ms * _NS_PER_MS:
             return None
-        ended = SpeechStopped(self._last_speech_end_ns, self._candidate_start_ns)
-        was_confirmed = self._confirmed
+        ended = self._stopped() if self._confirmed else None
         self._reset_state()
-        return ended if was_confirmed else None
+        return ended
+
+    def _stopped(self) -> SpeechStopped:
+        end_ns, start_ns = self._last_speech_end_ns, self._candidate_start_ns
+        if self._energy is not None:
+            end_ns = self._energy.end(end_ns, start_ns)
+        return SpeechStopped(end_ns, start_ns)
 
     def _maybe_confirm(self) -> VadEvent | None:
         if self._confirmed or self._speech_ns < self.min_speech_ms * _NS_PER_MS:
@@ -153,9 +174,11 @@ class Endpointer:
 
     ``SpeechStarted`` when a segment starts while the user was quiet; ``SpeechStopped``
     (stamped at the end of the last speech frame) once ``endpoint_ms`` of audio passed
-    after a segment ended with nothing heard since. Time is the audio's own capture
-    clock, so a busy machine shifts nothing. A segment only ends after the segmenter's
-    ``hangover_ms``, so the endpoint is never shorter than that.
+    after a segment ended with nothing heard since: counted from where the speech really
+    ended (the segmenter's energy end), not from where the VAD stopped hearing its tail.
+    Time is the audio's own capture clock, so a busy machine shifts nothing. A segment
+    only ends after the segmenter's ``hangover_ms`` (after the VAD's own end), so the
+    turn never ends sooner than that.
     """
 
     def __init__(self, segmenter: SpeechSegmenter, endpoint_ms: float) -> None:
@@ -183,8 +206,8 @@ class Endpointer:
                 out.append(event)
         ended = self._ended
         audio_end_ns = chunk.captured_at_ns + round((chunk.duration_ms or 0.0) * _NS_PER_MS)
-        if ended is not None and not self.segmenter.hearing and \
-                audio_end_ns - ended.at_ns >= self.endpoint_ns:
+        if ended is not None and audio_end_ns - ended.at_ns >= self.endpoint_ns and \
+                not self.segmenter.hearing:
             self._ended, self.speaking = None, False
             out.append(ended)
         return out

@@ -28,6 +28,7 @@ from typing import Any
 
 from tests.bench import (
     bench_cpu,
+    bench_endpoint,
     bench_latency,
     bench_memory,
     bench_pizero,
@@ -110,6 +111,8 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
     steps: list[tuple[str, Callable[[], Result]]] = [
         ("conversation", lambda: bench_latency.run_conversation(profile.turns,
                                                                 profile.pinned_turns)),
+        # where speech ends and the false-endpoint rate, next to voice-to-voice (offline)
+        ("endpoint", bench_endpoint.run),
         ("barge_in", lambda: bench_latency.run_barge_in(profile.barge_ins)),
         ("cpu_idle", lambda: bench_cpu.run(profile.idle_s, profile.idle_pinned_s)),
         ("memory", lambda: bench_memory.run(profile.memory_turns, profile.memory_reps,

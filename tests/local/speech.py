@@ -101,6 +101,17 @@ def pink_noise(samples: int, rng: np.random.Generator) -> np.ndarray:
     return np.fft.irfft(spectrum / np.sqrt(freqs), n=samples)
 
 
+def over_room_noise(samples: np.ndarray, floor_dbfs: float | None, seed: int,
+                    rate: int = 16000) -> AudioChunk:
+    """``samples`` over pink noise at ``floor_dbfs`` (None: digital silence), as 16-bit PCM."""
+    x = samples.astype(np.float64)
+    if floor_dbfs is not None:
+        noise = pink_noise(len(x), np.random.default_rng(seed))
+        x = x + noise * 32768 * 10 ** (floor_dbfs / 20) / np.sqrt(np.mean(noise**2))
+    pcm = np.clip(np.round(x), -32768, 32767).astype("<i2")
+    return AudioChunk.pcm(pcm.tobytes(), rate, captured_at_ns=0)
+
+
 def add_noise(clean: AudioChunk, snr_db: float, kind: str, speech_mask: np.ndarray,
               seed: int = 5) -> AudioChunk:
     """``clean`` with white or pink noise at ``snr_db`` relative to the speech's power."""

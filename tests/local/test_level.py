@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from drivers.local.energy import FLOOR_MIN_DBFS
 from drivers.local.level import (
-    FLOOR_MIN_DBFS,
     MEASURED_AFTER_MS,
     SEGMENT_MAX_S,
     LevelMeter,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from drivers.local.vad import (
@@ -118,14 +120,14 @@ class ScriptedVad:
         self.position = 0
 
 
-def _scripted(script: str, **kwargs: float) -> list[tuple[str, int]]:
+def _scripted(script: str, **kwargs: Any) -> list[tuple[str, int]]:
     segmenter = SpeechSegmenter(ScriptedVad(script), **kwargs)
     audio = silence(len(script) * 10)
     return [(type(e).__name__, e.at_ns // 10_000_000) for e in _events(segmenter, audio, 10)]
 
 
 def test_segmenter_rules() -> None:
-    rules = {"start_ms": 30, "hangover_ms": 50, "min_speech_ms": 60}
+    rules: dict[str, Any] = {"start_ms": 30, "hangover_ms": 50, "min_speech_ms": 60}
     # a click shorter than start_ms is ignored
     assert _scripted("0011000000000", **rules) == []
     # a short burst that never reaches min_speech_ms is dropped without events
@@ -139,7 +141,7 @@ def test_segmenter_rules() -> None:
 
 
 def test_the_endpointer_joins_segments_closer_than_the_endpoint() -> None:
-    rules = {"start_ms": 30, "hangover_ms": 50, "min_speech_ms": 60}
+    rules: dict[str, Any] = {"start_ms": 30, "hangover_ms": 50, "min_speech_ms": 60}
     # two segments 150 ms apart (a pause inside a sentence), then 300 ms of silence
     script = "00" + "1" * 9 + "0" * 15 + "1" * 9 + "0" * 30
     endpointer = Endpointer(SpeechSegmenter(ScriptedVad(script), **rules), endpoint_ms=200)
