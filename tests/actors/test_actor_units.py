@@ -88,6 +88,32 @@ def test_listener_keeps_only_the_preroll_ring() -> None:
     pykka.ActorRegistry.stop_all()
 
 
+def test_idle_listener_takes_audio_in_batches_and_catches_up_when_the_mic_opens() -> None:
+    wiring = Wiring()
+    wiring.peers.set(SESSION, Recorder.start([]))
+    wiring.peers.set(CONTROLLER, Recorder.start([]))
+    captured, mic = AudioMailbox(), AudioMailbox(1000)
+    listener = ListenerActor.start(
+        wiring, captured, mic,
+        lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)), preroll_ms=200)
+    listener.tell(m.HubIdle(True))
+    listener.ask(m.Ping())
+    # idle with the mic closed: one nudge per three chunks
+    assert [captured.put(silence_chunk(i * 20 * MS)) for i in range(3)] == [False, False, True]
+    listener.tell(m.AudioReady())
+    assert [captured.put(silence_chunk(i * 20 * MS)) for i in range(3, 5)] == [False, False]
+    # the two waiting chunks (no nudge yet) are heard before the ring goes to the Session
+    listener.tell(m.OpenMic(since_ns=0))
+    listener.ask(m.Ping())
+    assert [c.captured_at_ns // MS for c in mic.drain()] == [0, 20, 40, 60, 80]
+    assert captured.put(silence_chunk(100 * MS)) is True  # mic open: every chunk at once
+    listener.tell(m.CloseMic())
+    listener.tell(m.HubIdle(False))  # an answer under way: every chunk at once, too
+    listener.ask(m.Ping())
+    assert captured.put(silence_chunk(120 * MS)) is True
+    pykka.ActorRegistry.stop_all()
+
+
 class RecordingEngine:
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
