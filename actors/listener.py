@@ -16,7 +16,9 @@ Listener once per ``IDLE_BATCH_CHUNKS`` chunks instead of at every one: each thr
 wake-up costs more than a chunk's work, and an idle hub has nothing to interrupt.
 The chunks keep their own capture stamps and go through the detectors one by one, so
 only the moment of a decision moves (by less than a batch), never its time stamp.
-Once the mic opens or an answer is under way, every chunk is handled as it comes.
+Once the mic opens or an answer is under way, every chunk is handled as it comes, and
+so is every chunk while the wake word detector is ``alert`` (its score rising: the
+phrase may be under way), so batching never delays a wake.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class ListenerActor(HubActor):
         self.mic_since_ns: int | None = None  # None: mic closed
         self.muted = False
         self.hub_idle = False  # until the Controller says so: handle every chunk at once
+        self.wake_alert = False
         self.dropped_seen = captured.dropped
 
     def setup(self) -> None:
@@ -105,18 +108,20 @@ class ListenerActor(HubActor):
             case m.OpenMic(since_ns=since, resume=resume):
                 if resume:
                     self.tell(SESSION, m.ResumeTurn())
-                self._pace(batch=False)  # the batch's chunks join the ring before it is sent
+                self.mic_since_ns = None  # waiting chunks join the ring, which goes out below
+                self.captured.set_batch(1)
+                self._drain()
                 self.mic_since_ns = since
                 for chunk in self.ring:
                     self._forward(chunk)
             case m.CloseMic(then=then):
                 self.mic_since_ns = None
-                self._pace(batch=self.hub_idle)
+                self._pace()
                 if then is not None:
                     self.tell(SESSION, then)
             case m.HubIdle(idle=idle):
                 self.hub_idle = idle
-                self._pace(batch=idle and self.mic_since_ns is None)
+                self._pace()
             case m.SplitTurn(then=then):
                 self.tell(SESSION, then)  # the chunks after it are the next turn's
             case m.SetMuted(muted=muted) if muted != self.muted:
@@ -136,16 +141,23 @@ class ListenerActor(HubActor):
         return None
 
     def _drain(self) -> None:
-        for chunk in self.captured.drain():
-            self._on_chunk(chunk)
+        # again until empty: a chunk may lower the batch (the wake word stirs), and what
+        # came meanwhile would then wait for a nudge already spent
+        while chunks := self.captured.drain():
+            for chunk in chunks:
+                self._on_chunk(chunk)
         if self.captured.dropped > self.dropped_seen:
             log.warning("listener fell behind: %d captured chunks dropped so far",
                         self.captured.dropped)
             self.dropped_seen = self.captured.dropped
 
-    def _pace(self, *, batch: bool) -> None:
+    def _batching(self) -> bool:
+        return self.hub_idle and self.mic_since_ns is None and not self.wake_alert
+
+    def _pace(self) -> None:
         """Chunks in batches (idle, mic closed) or one by one; going one by one, the
         chunks already waiting are handled now (their batch's nudge would never come)."""
+        batch = self._batching()
         self.captured.set_batch(IDLE_BATCH_CHUNKS if batch else 1)
         if not batch:
             self._drain()
@@ -171,6 +183,10 @@ class ListenerActor(HubActor):
             self.tell(CONTROLLER, m.SpeechMeasured(measured, _end_ns(chunk)))
         if self.wake is not None:
             found = self.wake.process(chunk)
+            alert = bool(getattr(self.wake, "alert", False))
+            if alert != self.wake_alert:  # (inside a drain: its loop takes what waits)
+                self.wake_alert = alert
+                self.captured.set_batch(IDLE_BATCH_CHUNKS if self._batching() else 1)
             if found is not None:
                 log.info("wake word %r heard (score %.2f)", found.name, found.score)
                 self.tell(CONTROLLER, m.WakeDetected(found.name, found.at_ns))

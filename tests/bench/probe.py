@@ -176,6 +176,10 @@ class ProbedWakeWord:
             self.records.add("wakes", (found.at_ns, now_ns()))
         return found
 
+    @property
+    def alert(self) -> bool:
+        return bool(getattr(self.inner, "alert", False))
+
     def reset(self) -> None:
         self.inner.reset()
 
