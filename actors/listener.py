@@ -17,8 +17,10 @@ wake-up costs more than a chunk's work, and an idle hub has nothing to interrupt
 The chunks keep their own capture stamps and go through the detectors one by one, so
 only the moment of a decision moves (by less than a batch), never its time stamp.
 Once the mic opens or an answer is under way, every chunk is handled as it comes, and
-so is every chunk while the wake word detector is ``alert`` (its score rising: the
-phrase may be under way), so batching never delays a wake.
+so is every chunk while a trigger may be coming: the wake word detector is ``alert``
+(its score rising: the phrase may be under way) or, with no wake word (always
+listening: a speech start is the trigger), the VAD hears speech. Both come well before
+the decision, so batching delays no wake and no speech start.
 """
 
 from __future__ import annotations
@@ -85,7 +87,7 @@ class ListenerActor(HubActor):
         self.mic_since_ns: int | None = None  # None: mic closed
         self.muted = False
         self.hub_idle = False  # until the Controller says so: handle every chunk at once
-        self.wake_alert = False
+        self.stirred = False  # a trigger may be coming: see the module doc
         self.dropped_seen = captured.dropped
 
     def setup(self) -> None:
@@ -152,7 +154,7 @@ class ListenerActor(HubActor):
             self.dropped_seen = self.captured.dropped
 
     def _batching(self) -> bool:
-        return self.hub_idle and self.mic_since_ns is None and not self.wake_alert
+        return self.hub_idle and self.mic_since_ns is None and not self.stirred
 
     def _pace(self) -> None:
         """Chunks in batches (idle, mic closed) or one by one; going one by one, the
@@ -183,13 +185,14 @@ class ListenerActor(HubActor):
             self.tell(CONTROLLER, m.SpeechMeasured(measured, _end_ns(chunk)))
         if self.wake is not None:
             found = self.wake.process(chunk)
-            alert = bool(getattr(self.wake, "alert", False))
-            if alert != self.wake_alert:  # (inside a drain: its loop takes what waits)
-                self.wake_alert = alert
-                self.captured.set_batch(IDLE_BATCH_CHUNKS if self._batching() else 1)
             if found is not None:
                 log.info("wake word %r heard (score %.2f)", found.name, found.score)
                 self.tell(CONTROLLER, m.WakeDetected(found.name, found.at_ns))
+        stirred = bool(getattr(self.wake, "alert", False) if self.wake is not None
+                       else getattr(self.segmenter, "hearing", False))
+        if stirred != self.stirred:  # (inside a drain: its loop takes what waits)
+            self.stirred = stirred
+            self.captured.set_batch(IDLE_BATCH_CHUNKS if self._batching() else 1)
 
     def _forward(self, chunk: AudioChunk) -> None:
         since = self.mic_since_ns

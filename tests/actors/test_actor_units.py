@@ -20,8 +20,10 @@ from actors.session import SessionActor
 from actors.wiring import CONTROLLER, PLAYBACK, SESSION, Wiring
 from drivers.local.segmenter import SpeechSegmenter
 from drivers.local.vad import create_vad
+from drivers.local.wakeword import MicroWakeWordDetector
 from speech_api import AudioChunk
 from speech_api import events as ev
+from tests.local.speech import concat, flite, silence
 
 
 class Recorder(pykka.ThreadingActor):
@@ -111,6 +113,65 @@ def test_idle_listener_takes_audio_in_batches_and_catches_up_when_the_mic_opens(
     listener.tell(m.HubIdle(False))  # an answer under way: every chunk at once, too
     listener.ask(m.Ping())
     assert captured.put(silence_chunk(120 * MS)) is True
+    pykka.ActorRegistry.stop_all()
+
+
+def _feed_in_batches(listener: pykka.ActorRef[Any], captured: AudioMailbox,
+                     audio: AudioChunk) -> list[int]:
+    """Put the chunks as a capture thread would (a nudge when ``put`` asks for one, then
+    wait for the Listener); the indexes of the chunks that asked for a nudge."""
+    nudged = []
+    for index, chunk in enumerate(audio.split(20)):
+        if captured.put(chunk):
+            nudged.append(index)
+            listener.tell(m.AudioReady())
+            listener.ask(m.Ping())
+    return nudged
+
+
+def test_idle_listener_goes_chunk_by_chunk_while_the_wake_word_stirs() -> None:
+    wiring = Wiring()
+    heard: list[object] = []
+    wiring.peers.set(SESSION, Recorder.start([]))
+    wiring.peers.set(CONTROLLER, Recorder.start(heard))
+    captured, mic = AudioMailbox(), AudioMailbox(1000)
+    listener = ListenerActor.start(
+        wiring, captured, mic,
+        lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)),
+        wake_factory=lambda: MicroWakeWordDetector("okay_nabu"))
+    listener.tell(m.HubIdle(True))
+    listener.ask(m.Ping())
+    audio = concat(silence(1000), flite("okay nabu", "kal16"), silence(1500))
+    nudged = _feed_in_batches(listener, captured, audio)
+    wakes = [w for w in heard if isinstance(w, m.WakeDetected)]
+    assert len(wakes) == 1
+    wake_chunk = wakes[0].at_ns // (20 * MS)
+    # in batches of three through the silence; chunk by chunk from before the decision
+    assert nudged[:16] == list(range(2, 50, 3))
+    assert all(i in nudged for i in range(wake_chunk - 1, wake_chunk + 2))
+    assert len(nudged) < len(audio.split(20)) / 2  # and in batches again afterwards
+    pykka.ActorRegistry.stop_all()
+
+
+def test_idle_listener_without_a_wake_word_goes_chunk_by_chunk_once_it_hears_speech() -> None:
+    wiring = Wiring()
+    heard: list[object] = []
+    wiring.peers.set(SESSION, Recorder.start([]))
+    wiring.peers.set(CONTROLLER, Recorder.start(heard))
+    captured, mic = AudioMailbox(), AudioMailbox(1000)
+    listener = ListenerActor.start(
+        wiring, captured, mic,
+        lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)))
+    listener.tell(m.HubIdle(True))
+    listener.ask(m.Ping())
+    audio = concat(silence(1000), flite("what time is it", "kal16"), silence(1500))
+    nudged = _feed_in_batches(listener, captured, audio)
+    started = [s for s in heard if isinstance(s, m.SpeechStarted)]
+    assert len(started) == 1
+    onset = started[0].at_ns // (20 * MS)
+    assert nudged[:16] == list(range(2, 50, 3))  # silence: in batches
+    # from the first speech frames on, every chunk at once: the start is decided in time
+    assert all(i in nudged for i in range(onset + 3, onset + 12))
     pykka.ActorRegistry.stop_all()
 
 

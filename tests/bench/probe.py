@@ -161,6 +161,10 @@ class ProbedSegmenter:
                 self.records.add("vad", ("end", event.at_ns, now_ns()))
         return events
 
+    @property
+    def hearing(self) -> bool:
+        return bool(getattr(self.inner, "hearing", False))
+
     def reset(self) -> None:
         self.inner.reset()
 
