@@ -129,7 +129,9 @@ def _feed_in_batches(listener: pykka.ActorRef[Any], captured: AudioMailbox,
     return nudged
 
 
-def test_idle_listener_goes_chunk_by_chunk_while_the_wake_word_stirs() -> None:
+def _idle_listener_hearing(audio: AudioChunk, wake: bool) -> tuple[list[int], list[object]]:
+    """An idle Listener (with the okay_nabu detector or none) fed ``audio`` as Capture
+    would: the chunks that asked for a nudge, and what the Controller was told."""
     wiring = Wiring()
     heard: list[object] = []
     wiring.peers.set(SESSION, Recorder.start([]))
@@ -138,41 +140,32 @@ def test_idle_listener_goes_chunk_by_chunk_while_the_wake_word_stirs() -> None:
     listener = ListenerActor.start(
         wiring, captured, mic,
         lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)),
-        wake_factory=lambda: MicroWakeWordDetector("okay_nabu"))
+        wake_factory=lambda: MicroWakeWordDetector("okay_nabu") if wake else None)
     listener.tell(m.HubIdle(True))
     listener.ask(m.Ping())
-    audio = concat(silence(1000), flite("okay nabu", "kal16"), silence(1500))
-    nudged = _feed_in_batches(listener, captured, audio)
-    wakes = [w for w in heard if isinstance(w, m.WakeDetected)]
-    assert len(wakes) == 1
-    wake_chunk = wakes[0].at_ns // (20 * MS)
-    # in batches of three through the silence; chunk by chunk from before the decision
-    assert nudged[:16] == list(range(2, 50, 3))
-    assert all(i in nudged for i in range(wake_chunk - 1, wake_chunk + 2))
-    assert len(nudged) < len(audio.split(20)) / 2  # and in batches again afterwards
-    pykka.ActorRegistry.stop_all()
+    try:
+        return _feed_in_batches(listener, captured, audio), heard
+    finally:
+        pykka.ActorRegistry.stop_all()
 
 
-def test_idle_listener_without_a_wake_word_goes_chunk_by_chunk_once_it_hears_speech() -> None:
-    wiring = Wiring()
-    heard: list[object] = []
-    wiring.peers.set(SESSION, Recorder.start([]))
-    wiring.peers.set(CONTROLLER, Recorder.start(heard))
-    captured, mic = AudioMailbox(), AudioMailbox(1000)
-    listener = ListenerActor.start(
-        wiring, captured, mic,
-        lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)))
-    listener.tell(m.HubIdle(True))
-    listener.ask(m.Ping())
-    audio = concat(silence(1000), flite("what time is it", "kal16"), silence(1500))
-    nudged = _feed_in_batches(listener, captured, audio)
-    started = [s for s in heard if isinstance(s, m.SpeechStarted)]
-    assert len(started) == 1
-    onset = started[0].at_ns // (20 * MS)
-    assert nudged[:16] == list(range(2, 50, 3))  # silence: in batches
-    # from the first speech frames on, every chunk at once: the start is decided in time
-    assert all(i in nudged for i in range(onset + 3, onset + 12))
-    pykka.ActorRegistry.stop_all()
+@pytest.mark.parametrize(("text", "wake", "trigger", "around"), [
+    ("okay nabu", True, m.WakeDetected, (-1, 2)),  # from before the wake is decided
+    # no wake word (always listening): from the first speech frames, before the start is
+    ("what time is it", False, m.SpeechStarted, (3, 12)),
+])
+def test_idle_listener_goes_chunk_by_chunk_when_a_trigger_may_be_coming(
+    text: str, wake: bool, trigger: type[m.WakeDetected | m.SpeechStarted],
+    around: tuple[int, int],
+) -> None:
+    audio = concat(silence(1000), flite(text, "kal16"), silence(1500))
+    nudged, heard = _idle_listener_hearing(audio, wake)
+    found = [t for t in heard if isinstance(t, trigger)]
+    assert len(found) == 1
+    at_chunk = found[0].at_ns // (20 * MS)
+    assert nudged[:16] == list(range(2, 50, 3))  # in batches of three through the silence
+    assert all(i in nudged for i in range(at_chunk + around[0], at_chunk + around[1]))
+    assert nudged[-1] - nudged[-5] == 12  # and in batches again in the silence after it
 
 
 class RecordingEngine:
