@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from drivers.local.vad import WebRtcVad
 from drivers.local.wake_gate import VadGatedWakeWord
 from drivers.local.wakeword import MicroWakeWordDetector, WakeDetection
+from runtime.config import load_config
+from runtime.hub_parts import wake_word
 from speech_api import AudioChunk
 from tests.local.speech import FLITE_VOICES, concat, flite, librivox, silence
 
@@ -106,3 +110,15 @@ def test_human_speech_keeps_the_gate_open_and_wakes_nothing() -> None:
     human = concat(*[a for _, a, _ in librivox()])
     assert _wakes(gate, human) == []
     assert counting.chunks > 0.8 * len(human.split(20))
+
+
+def test_the_hub_builds_the_gate_unless_the_config_turns_it_off(tmp_path: Path) -> None:
+    for gate, kind in ((True, VadGatedWakeWord), (False, MicroWakeWordDetector)):
+        path = tmp_path / f"gate-{gate}.yaml"
+        path.write_text("mode: local\ntriggers:\n  wake_word:\n"
+                        f"    vad_gate: {str(gate).lower()}\n    window: 0\n")
+        detector = wake_word(load_config(path).config)
+        assert isinstance(detector, kind)
+        inner = detector.detector if isinstance(detector, VadGatedWakeWord) else detector
+        assert isinstance(inner, MicroWakeWordDetector)
+        assert inner._model.sliding_window_size == 5  # window 0: the model's own
