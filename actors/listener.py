@@ -88,6 +88,7 @@ class ListenerActor(HubActor):
         self.muted = False
         self.hub_idle = False  # until the Controller says so: handle every chunk at once
         self.stirred = False  # a trigger may be coming: see the module doc
+        self.rebatched = False  # the batch was lowered while draining
         self.dropped_seen = captured.dropped
 
     def setup(self) -> None:
@@ -143,10 +144,13 @@ class ListenerActor(HubActor):
         return None
 
     def _drain(self) -> None:
-        # again until empty: a chunk may lower the batch (the wake word stirs), and what
-        # came meanwhile would then wait for a nudge already spent
-        while chunks := self.captured.drain():
-            for chunk in chunks:
+        for chunk in self.captured.drain():
+            self._on_chunk(chunk)
+        if self.rebatched:
+            # a chunk lowered the batch (the wake word stirs): what came meanwhile would
+            # wait for a nudge never sent; once the box is empty, the next chunk nudges
+            self.rebatched = False
+            for chunk in self.captured.drain():
                 self._on_chunk(chunk)
         if self.captured.dropped > self.dropped_seen:
             log.warning("listener fell behind: %d captured chunks dropped so far",
@@ -190,9 +194,11 @@ class ListenerActor(HubActor):
                 self.tell(CONTROLLER, m.WakeDetected(found.name, found.at_ns))
         stirred = bool(getattr(self.wake, "alert", False) if self.wake is not None
                        else getattr(self.segmenter, "hearing", False))
-        if stirred != self.stirred:  # (inside a drain: its loop takes what waits)
+        if stirred != self.stirred:  # (inside a drain, which then takes what waits)
             self.stirred = stirred
-            self.captured.set_batch(IDLE_BATCH_CHUNKS if self._batching() else 1)
+            batch = self._batching()
+            self.captured.set_batch(IDLE_BATCH_CHUNKS if batch else 1)
+            self.rebatched = not batch
 
     def _forward(self, chunk: AudioChunk) -> None:
         since = self.mic_since_ns

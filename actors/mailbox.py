@@ -25,19 +25,23 @@ class AudioMailbox:
         self._lock = threading.Lock()
         self.dropped = 0
         self._batch = 1
+        self._nudged = False  # a nudge went out since the last drain
 
     def put(self, chunk: AudioChunk) -> bool:
-        """Add a chunk; True when the box now holds ``batch`` chunks (the consumer needs
-        a nudge: with a batch of 1, when the box was empty)."""
+        """Add a chunk; True when the consumer needs a nudge: the box holds ``batch``
+        chunks (with a batch of 1: it was empty) and none went out since its last drain."""
         with self._lock:
             if len(self._items) == self._items.maxlen:
                 self.dropped += 1
             self._items.append(chunk)
-            return len(self._items) == self._batch
+            if self._nudged or len(self._items) < self._batch:
+                return False
+            self._nudged = True
+            return True
 
     def set_batch(self, chunks: int) -> None:
-        """Nudge once ``chunks`` chunks wait (from the next put on). The consumer drains
-        the box itself when it lowers the batch: chunks already waiting get no nudge."""
+        """Nudge once ``chunks`` chunks wait (from the next put on: a consumer that lowers
+        the batch drains what already waits itself, or it waits for that put)."""
         if chunks < 1:
             raise ValueError(f"batch must be >= 1 chunk, got {chunks}")
         with self._lock:
@@ -47,11 +51,13 @@ class AudioMailbox:
         with self._lock:
             items = list(self._items)
             self._items.clear()
+            self._nudged = False
             return items
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._nudged = False
 
     def __len__(self) -> int:
         with self._lock:

@@ -66,6 +66,11 @@ def test_mailbox_batch_nudges_once_per_batch() -> None:
     box.set_batch(1)  # the consumer drains what waits itself; then a nudge per empty box
     box.drain()
     assert [box.put(chunk(i)) for i in range(2)] == [True, False]
+    box.drain()
+    box.set_batch(3)
+    assert [box.put(chunk(i)) for i in range(2)] == [False, False]
+    box.set_batch(1)  # lowered with chunks waiting and no nudge out: the next put nudges
+    assert [box.put(chunk(i)) for i in range(2)] == [True, False]
     with pytest.raises(ValueError, match="batch"):
         box.set_batch(0)
 
