@@ -25,7 +25,7 @@ from actors.conversation import (
     Transition,
 )
 from actors.timer import DeadlineTimer
-from actors.wiring import CONTROLLER, SESSION, Wiring, tell_quietly
+from actors.wiring import CONTROLLER, LISTENER, SESSION, Wiring, tell_quietly
 from drivers.button_logic import ButtonEventKind
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ LED_FOR_STATE = {  # drivers.gpio.LedPattern names
     State.MUTED: "OFF",
     State.OFFLINE: "FAST_BLINK",
 }
+
+# Waiting for a trigger: nothing to interrupt, so the Listener may batch its audio.
+IDLE_STATES = (State.IDLE, State.OFFLINE, State.MUTED)
 
 ButtonCallback = Callable[[str, int], None]  # (ButtonEventKind name, at_ns)
 
@@ -96,6 +99,8 @@ class ControllerActor(HubActor):
         if not isinstance(message, _HANDLED):
             self.unexpected(message)
         self._apply(self.conversation.handle(message))
+        if isinstance(message, m.ActorStarted) and message.role == LISTENER:
+            self.tell(LISTENER, m.HubIdle(self.state in IDLE_STATES))  # a new Listener
         return None
 
     def _apply(self, effects: list[Effect]) -> None:
@@ -114,6 +119,7 @@ class ControllerActor(HubActor):
 
     def _show(self, state: State, cause: str) -> None:
         self.wiring.hooks.state_changed(state.value, cause)
+        self.tell(LISTENER, m.HubIdle(state in IDLE_STATES))
         if self.set_led is not None:
             try:
                 self.set_led(LED_FOR_STATE[state])

@@ -10,6 +10,17 @@ message (commit / cancel) that must reach the Session *after* the turn's last au
 ``OpenMic(resume=True)`` tells the Session to take its turn back before any new audio.
 The level meter measures each stretch of speech against the noise floor; the speech
 events carry it, so the Controller can tell the wearer from the room.
+
+While the hub is idle (``HubIdle``) and the mic is closed, the Capture actor nudges the
+Listener once per ``IDLE_BATCH_CHUNKS`` chunks instead of at every one: each thread
+wake-up costs more than a chunk's work, and an idle hub has nothing to interrupt.
+The chunks keep their own capture stamps and go through the detectors one by one, so
+only the moment of a decision moves (by less than a batch), never its time stamp.
+Once the mic opens or an answer is under way, every chunk is handled as it comes, and
+so is every chunk while a trigger may be coming: the wake word detector is ``alert``
+(its score rising: the phrase may be under way) or, with no wake word (always
+listening: a speech start is the trigger), the VAD hears speech. Both come well before
+the decision, so batching delays no wake and no speech start.
 """
 
 from __future__ import annotations
@@ -29,6 +40,10 @@ from drivers.local.wakeword import WakeDetection
 from speech_api import AudioChunk
 
 log = logging.getLogger(__name__)
+
+# 60 ms of 20 ms chunks: a third of the wake-ups; a wake or speech start decided while
+# idle comes at most two chunks later (the earcon's own length dwarfs that)
+IDLE_BATCH_CHUNKS = 3
 
 
 class Segmenter(Protocol):
@@ -71,6 +86,9 @@ class ListenerActor(HubActor):
         self.wake: WakeWord | None = None
         self.mic_since_ns: int | None = None  # None: mic closed
         self.muted = False
+        self.hub_idle = False  # until the Controller says so: handle every chunk at once
+        self.stirred = False  # a trigger may be coming: see the module doc
+        self.rebatched = False  # the batch was lowered while draining
         self.dropped_seen = captured.dropped
 
     def setup(self) -> None:
@@ -89,22 +107,24 @@ class ListenerActor(HubActor):
     def receive(self, message: object) -> object:
         match message:
             case m.AudioReady():
-                for chunk in self.captured.drain():
-                    self._on_chunk(chunk)
-                if self.captured.dropped > self.dropped_seen:
-                    log.warning("listener fell behind: %d captured chunks dropped so far",
-                                self.captured.dropped)
-                    self.dropped_seen = self.captured.dropped
+                self._drain()
             case m.OpenMic(since_ns=since, resume=resume):
                 if resume:
                     self.tell(SESSION, m.ResumeTurn())
+                self.mic_since_ns = None  # waiting chunks join the ring, which goes out below
+                self.captured.set_batch(1)
+                self._drain()
                 self.mic_since_ns = since
                 for chunk in self.ring:
                     self._forward(chunk)
             case m.CloseMic(then=then):
                 self.mic_since_ns = None
+                self._pace()
                 if then is not None:
                     self.tell(SESSION, then)
+            case m.HubIdle(idle=idle):
+                self.hub_idle = idle
+                self._pace()
             case m.SplitTurn(then=then):
                 self.tell(SESSION, then)  # the chunks after it are the next turn's
             case m.SetMuted(muted=muted) if muted != self.muted:
@@ -122,6 +142,31 @@ class ListenerActor(HubActor):
             case _:
                 self.unexpected(message)
         return None
+
+    def _drain(self) -> None:
+        for chunk in self.captured.drain():
+            self._on_chunk(chunk)
+        if self.rebatched:
+            # a chunk lowered the batch (the wake word stirs): what came meanwhile would
+            # wait for a nudge never sent; once the box is empty, the next chunk nudges
+            self.rebatched = False
+            for chunk in self.captured.drain():
+                self._on_chunk(chunk)
+        if self.captured.dropped > self.dropped_seen:
+            log.warning("listener fell behind: %d captured chunks dropped so far",
+                        self.captured.dropped)
+            self.dropped_seen = self.captured.dropped
+
+    def _batching(self) -> bool:
+        return self.hub_idle and self.mic_since_ns is None and not self.stirred
+
+    def _pace(self) -> None:
+        """Chunks in batches (idle, mic closed) or one by one; going one by one, the
+        chunks already waiting are handled now (their batch's nudge would never come)."""
+        batch = self._batching()
+        self.captured.set_batch(IDLE_BATCH_CHUNKS if batch else 1)
+        if not batch:
+            self._drain()
 
     def _on_chunk(self, chunk: AudioChunk) -> None:
         self.ring.append(chunk)
@@ -147,6 +192,13 @@ class ListenerActor(HubActor):
             if found is not None:
                 log.info("wake word %r heard (score %.2f)", found.name, found.score)
                 self.tell(CONTROLLER, m.WakeDetected(found.name, found.at_ns))
+        stirred = bool(getattr(self.wake, "alert", False) if self.wake is not None
+                       else getattr(self.segmenter, "hearing", False))
+        if stirred != self.stirred:  # (inside a drain, which then takes what waits)
+            self.stirred = stirred
+            batch = self._batching()
+            self.captured.set_batch(IDLE_BATCH_CHUNKS if batch else 1)
+            self.rebatched = not batch
 
     def _forward(self, chunk: AudioChunk) -> None:
         since = self.mic_since_ns

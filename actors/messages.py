@@ -33,6 +33,15 @@ class AudioReady:
 
 
 @dataclass(frozen=True, slots=True)
+class HubIdle:
+    """The Controller waits for a trigger (IDLE, OFFLINE, MUTED) or not: while it is idle
+    and the mic is closed, nothing the Listener hears has to be acted on within a chunk
+    (no answer to interrupt), so it may take its audio in batches (fewer wake-ups)."""
+
+    idle: bool
+
+
+@dataclass(frozen=True, slots=True)
 class UserAudioReady:
     """Nudge to the Session: microphone audio for the provider waits in its mailbox."""
 

@@ -69,6 +69,10 @@ class WakeWordConfig:
     uri: str | None = setting(None, help="wyoming engine: the server, tcp://host:10400")
     sensitivity: float = setting(0.5, min=0.0, max=1.0)
     refractory_ms: int = setting(2000, min=0, max=30000)
+    window: int = setting(3, min=0, max=50, help="micro engine: probabilities averaged (one "
+                          "per 30 ms); 0 = the model's own (5), which decides 60 ms later")
+    vad_gate: bool = setting(True, help="local engines: run the wake word only around speech "
+                             "a WebRTC VAD hears, replaying the second before it")
 
 
 @dataclass(frozen=True, slots=True)

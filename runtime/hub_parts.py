@@ -238,10 +238,23 @@ def wake_word(config: HubConfig) -> WakeWord | None:
     from drivers.local.wakeword import create_wake_word
 
     model = str(w.model_path) if w.engine == "openwakeword" and w.model_path else w.model
+
+    def make() -> WakeWord:
+        detector = create_wake_word(w.engine, model=model, phrase=w.phrase,
+                                    sensitivity=w.sensitivity, refractory_ms=w.refractory_ms,
+                                    window=w.window)
+        if not w.vad_gate:
+            return detector
+        from drivers.local.vad import create_vad
+        from drivers.local.wake_gate import VadGatedWakeWord
+
+        # the most permissive mode: a gate opened by noise costs CPU, one shut on speech a wake
+        gate = create_vad("webrtc", sample_rate=config.audio.capture.sample_rate,
+                          aggressiveness=0)
+        return VadGatedWakeWord(detector, gate)
+
     # loaded on its own thread, after READY; the audio heard meanwhile waits for it
-    return LazyWakeWord(lambda: create_wake_word(
-        w.engine, model=model, phrase=w.phrase, sensitivity=w.sensitivity,
-        refractory_ms=w.refractory_ms), name=f"{w.engine} {w.phrase or model}")
+    return LazyWakeWord(make, name=f"{w.engine} {w.phrase or model}")
 
 
 # --- provider -----------------------------------------------------------------------

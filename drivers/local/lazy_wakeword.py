@@ -64,6 +64,11 @@ class LazyWakeWord:
         """True once the detector is there (False while loading, or if the load failed)."""
         return self._done.is_set() and self._detector is not None
 
+    @property
+    def alert(self) -> bool:
+        """The loaded detector's "a wake may be coming" (the Listener stops batching)."""
+        return bool(getattr(self._detector, "alert", False))
+
     def preload(self) -> None:
         """Start loading now (idempotent; returns at once)."""
         if self._loader is None:

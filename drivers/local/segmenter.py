@@ -189,6 +189,11 @@ class Endpointer:
         self.speaking = False
         self._ended: SpeechStopped | None = None  # the last segment's end, not yet final
 
+    @property
+    def hearing(self) -> bool:
+        """The VAD hears speech (confirmed or not yet)."""
+        return self.segmenter.hearing
+
     def reset(self) -> None:
         self.segmenter.reset()
         self.speaking = False

@@ -20,8 +20,10 @@ from actors.session import SessionActor
 from actors.wiring import CONTROLLER, PLAYBACK, SESSION, Wiring
 from drivers.local.segmenter import SpeechSegmenter
 from drivers.local.vad import create_vad
+from drivers.local.wakeword import MicroWakeWordDetector
 from speech_api import AudioChunk
 from speech_api import events as ev
+from tests.local.speech import concat, flite, silence
 
 
 class Recorder(pykka.ThreadingActor):
@@ -86,6 +88,84 @@ def test_listener_keeps_only_the_preroll_ring() -> None:
     listener.ask(m.Ping())
     assert [c.captured_at_ns // MS for c in mic.drain()] == [900, 920, 940, 960, 980]
     pykka.ActorRegistry.stop_all()
+
+
+def test_idle_listener_takes_audio_in_batches_and_catches_up_when_the_mic_opens() -> None:
+    wiring = Wiring()
+    wiring.peers.set(SESSION, Recorder.start([]))
+    wiring.peers.set(CONTROLLER, Recorder.start([]))
+    captured, mic = AudioMailbox(), AudioMailbox(1000)
+    listener = ListenerActor.start(
+        wiring, captured, mic,
+        lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)), preroll_ms=200)
+    listener.tell(m.HubIdle(True))
+    listener.ask(m.Ping())
+    # idle with the mic closed: one nudge per three chunks
+    assert [captured.put(silence_chunk(i * 20 * MS)) for i in range(3)] == [False, False, True]
+    listener.tell(m.AudioReady())
+    assert [captured.put(silence_chunk(i * 20 * MS)) for i in range(3, 5)] == [False, False]
+    # the two waiting chunks (no nudge yet) are heard before the ring goes to the Session
+    listener.tell(m.OpenMic(since_ns=0))
+    listener.ask(m.Ping())
+    assert [c.captured_at_ns // MS for c in mic.drain()] == [0, 20, 40, 60, 80]
+    assert captured.put(silence_chunk(100 * MS)) is True  # mic open: every chunk at once
+    listener.tell(m.CloseMic())
+    listener.tell(m.HubIdle(False))  # an answer under way: every chunk at once, too
+    listener.ask(m.Ping())
+    assert captured.put(silence_chunk(120 * MS)) is True
+    pykka.ActorRegistry.stop_all()
+
+
+def _feed_in_batches(listener: pykka.ActorRef[Any], captured: AudioMailbox,
+                     audio: AudioChunk) -> list[int]:
+    """Put the chunks as a capture thread would (a nudge when ``put`` asks for one, then
+    wait for the Listener); the indexes of the chunks that asked for a nudge."""
+    nudged = []
+    for index, chunk in enumerate(audio.split(20)):
+        if captured.put(chunk):
+            nudged.append(index)
+            listener.tell(m.AudioReady())
+            listener.ask(m.Ping())
+    return nudged
+
+
+def _idle_listener_hearing(audio: AudioChunk, wake: bool) -> tuple[list[int], list[object]]:
+    """An idle Listener (with the okay_nabu detector or none) fed ``audio`` as Capture
+    would: the chunks that asked for a nudge, and what the Controller was told."""
+    wiring = Wiring()
+    heard: list[object] = []
+    wiring.peers.set(SESSION, Recorder.start([]))
+    wiring.peers.set(CONTROLLER, Recorder.start(heard))
+    captured, mic = AudioMailbox(), AudioMailbox(1000)
+    listener = ListenerActor.start(
+        wiring, captured, mic,
+        lambda: SpeechSegmenter(create_vad("webrtc", sample_rate=16000)),
+        wake_factory=lambda: MicroWakeWordDetector("okay_nabu") if wake else None)
+    listener.tell(m.HubIdle(True))
+    listener.ask(m.Ping())
+    try:
+        return _feed_in_batches(listener, captured, audio), heard
+    finally:
+        pykka.ActorRegistry.stop_all()
+
+
+@pytest.mark.parametrize(("text", "wake", "trigger", "around"), [
+    ("okay nabu", True, m.WakeDetected, (-1, 2)),  # from before the wake is decided
+    # no wake word (always listening): from the first speech frames, before the start is
+    ("what time is it", False, m.SpeechStarted, (3, 12)),
+])
+def test_idle_listener_goes_chunk_by_chunk_when_a_trigger_may_be_coming(
+    text: str, wake: bool, trigger: type[m.WakeDetected | m.SpeechStarted],
+    around: tuple[int, int],
+) -> None:
+    audio = concat(silence(1000), flite(text, "kal16"), silence(1500))
+    nudged, heard = _idle_listener_hearing(audio, wake)
+    found = [t for t in heard if isinstance(t, trigger)]
+    assert len(found) == 1
+    at_chunk = found[0].at_ns // (20 * MS)
+    assert nudged[:16] == list(range(2, 50, 3))  # in batches of three through the silence
+    assert all(i in nudged for i in range(at_chunk + around[0], at_chunk + around[1]))
+    assert nudged[-1] - nudged[-5] == 12  # and in batches again in the silence after it
 
 
 class RecordingEngine:

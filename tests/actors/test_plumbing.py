@@ -57,6 +57,24 @@ def test_mailbox_nudges_only_when_empty_and_drops_oldest() -> None:
         AudioMailbox(0)
 
 
+def test_mailbox_batch_nudges_once_per_batch() -> None:
+    box = AudioMailbox(max_chunks=10)
+    box.set_batch(3)
+    assert [box.put(chunk(i)) for i in range(7)] == [False, False, True] + [False] * 4
+    assert len(box.drain()) == 7
+    assert [box.put(chunk(i)) for i in range(3)] == [False, False, True]
+    box.set_batch(1)  # the consumer drains what waits itself; then a nudge per empty box
+    box.drain()
+    assert [box.put(chunk(i)) for i in range(2)] == [True, False]
+    box.drain()
+    box.set_batch(3)
+    assert [box.put(chunk(i)) for i in range(2)] == [False, False]
+    box.set_batch(1)  # lowered with chunks waiting and no nudge out: the next put nudges
+    assert [box.put(chunk(i)) for i in range(2)] == [True, False]
+    with pytest.raises(ValueError, match="batch"):
+        box.set_batch(0)
+
+
 class Echo(pykka.ThreadingActor):
     def __init__(self, got: list[object]) -> None:
         super().__init__()

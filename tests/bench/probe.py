@@ -161,6 +161,10 @@ class ProbedSegmenter:
                 self.records.add("vad", ("end", event.at_ns, now_ns()))
         return events
 
+    @property
+    def hearing(self) -> bool:
+        return bool(getattr(self.inner, "hearing", False))
+
     def reset(self) -> None:
         self.inner.reset()
 
@@ -175,6 +179,10 @@ class ProbedWakeWord:
         if found is not None:
             self.records.add("wakes", (found.at_ns, now_ns()))
         return found
+
+    @property
+    def alert(self) -> bool:
+        return bool(getattr(self.inner, "alert", False))
 
     def reset(self) -> None:
         self.inner.reset()

@@ -34,6 +34,7 @@ from tests.bench import (
     bench_pizero,
     bench_startup,
     bench_wake,
+    bench_wake_hub,
 )
 from tests.bench.harness import REPO
 from tests.bench.report import Figure, markdown, plot
@@ -119,6 +120,7 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
                                             profile.leak_s)),
         ("startup", lambda: bench_startup.run(profile.startup_reps)),
         ("wake", lambda: bench_wake.run(profile.wake_models)),
+        ("wake_hub", bench_wake_hub.run),  # ~80 s: 15 phrases through the real hub
         ("pizero", lambda: bench_pizero.run(profile.pizero_turns, profile.pizero_barge_ins)),
     ]
     if profile.engines:

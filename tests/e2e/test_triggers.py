@@ -163,7 +163,7 @@ def test_wake_word_starts_a_turn(
     config = """
         triggers:
           button: {enabled: false}
-          wake_word: {enabled: true, engine: micro, model: okay_nabu}
+          wake_word: {enabled: true, engine: micro, model: okay_nabu, window: 3}
         conversation: {follow_up_s: 0}
     """
     pcm = concat(silence(800), flite("okay nabu", "slt"), silence(1200),

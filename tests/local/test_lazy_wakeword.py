@@ -107,3 +107,16 @@ def test_a_stop_during_the_load_does_not_wait_for_it_and_closes_what_it_loads() 
     assert not closed.is_set()
     release.set()
     assert closed.wait(WAIT_S)  # the detector loaded after the stop is closed by the loader
+
+
+def test_the_loaded_detectors_alert_reaches_the_listener() -> None:
+    class Stirred(MicroWakeWordDetector):
+        @property
+        def alert(self) -> bool:
+            return True  # its score is up: the Listener stops batching
+
+    lazy = LazyWakeWord(Stirred, name="stirred")
+    assert lazy.alert is False  # nothing loaded, nothing heard
+    lazy.detector()
+    assert lazy.alert is True
+    lazy.close()

@@ -159,3 +159,45 @@ def test_the_float_mean_decides_as_the_exact_mean_did(
     monkeypatch.setattr(library, "statistics", statistics)  # the library's own exact mean
     exact = [(d.at_ns, round(d.score, 9)) for d in _detections(detector, audio)]
     assert fast == exact and len(fast) == 2
+
+
+def _first_decision_ms(detector: MicroWakeWordDetector, audio: AudioChunk) -> float | None:
+    detector.reset()
+    for index, chunk in enumerate(audio.split(20)):
+        if detector.process(chunk) is not None:
+            return (index + 1) * 20.0
+    return None
+
+
+def test_micro_window_of_three_decides_sooner_than_the_models_five() -> None:
+    audio = _utterance("okay nabu", "kal16")
+    own = _first_decision_ms(MicroWakeWordDetector("okay_nabu", window=0), audio)
+    three = _first_decision_ms(MicroWakeWordDetector("okay_nabu", window=3), audio)
+    print(f"okay nabu decided at {own} ms (the model's window of 5) and {three} ms (3)")
+    assert own is not None and three is not None
+    assert three < own  # measured 30-60 ms sooner
+    with pytest.raises(ValueError, match="window"):
+        MicroWakeWordDetector("okay_nabu", window=-1)
+
+
+def test_alert_is_raised_before_the_decision_and_never_by_other_speech(
+    micro: dict[str, MicroWakeWordDetector],
+) -> None:
+    detector = micro["okay_nabu"]
+    detector.reset()
+    alert_at = decided_at = None
+    for index, chunk in enumerate(_utterance("okay nabu", "kal16").split(20)):
+        found = detector.process(chunk)
+        if detector.alert and alert_at is None:
+            alert_at = index
+        if found is not None:
+            decided_at = index
+            break
+    assert alert_at is not None and decided_at is not None
+    assert alert_at < decided_at - 1  # a batching caller goes chunk by chunk in time
+    detector.reset()
+    assert not detector.alert
+    human = concat(*[a for _, a, _ in librivox() + cards()])
+    for chunk in human.split(20):
+        detector.process(chunk)
+        assert not detector.alert
