@@ -14,7 +14,8 @@ a CPU-bandwidth quota of 1.8 cores over both (cgroup cfs quota, see
 ``bench_stt_realspeech.PI4``) and whisper the four threads it would use on the Pi. The
 budget is approximated; the Pi's four-way parallelism is not (two real cores).
 
-    .venv/bin/python -m tests.bench.bench_local [--turns N] [--pi4-only | --here-only]
+    .venv/bin/python -m tests.bench.bench_local [--turns N] [--profile here|pi4|both]
+        [--engine faster_whisper|pocketsphinx] [--speculate-ms MS]
 """
 
 from __future__ import annotations
@@ -36,20 +37,23 @@ GOAL_AFTER_ENDPOINT_MS = 250.0
 ANSWER_GAP_S = 10.0  # the longest local answer (the refusal) plays out before the next
 
 
-def local_conversation(turns: int, engine: str, threads: int) -> Scenario:
+def local_conversation(turns: int, engine: str, threads: int,
+                       speculate_ms: int | None = None) -> Scenario:
     builder = InputBuilder()
     for index in range(turns):
         text, voice = QUESTIONS[index % len(QUESTIONS)]
         builder.say(text, voice)
         builder.pause(ANSWER_GAP_S)
+    speculate = "" if speculate_ms is None else f", speculate_after_ms: {speculate_ms}"
     config = (f"mode: local\n{ALWAYS_LISTENING}"
-              f"local: {{stt: {{engine: {engine}, threads: {threads}}}}}\n")
+              f"local: {{stt: {{engine: {engine}, threads: {threads}{speculate}}}}}\n")
     return Scenario(f"local-{engine}", builder.pcm(), builder.marks, config)
 
 
-def local_run(turns: int, engine: str, limit: CpuLimit | None) -> ChildRun:
+def local_run(turns: int, engine: str, limit: CpuLimit | None,
+              speculate_ms: int | None = None) -> ChildRun:
     threads = PI4_THREADS if limit is not None else 0
-    return run_scenario(local_conversation(turns, engine, threads), limit)
+    return run_scenario(local_conversation(turns, engine, threads, speculate_ms), limit)
 
 
 def engine_figures(run: ChildRun, engine: str, suffix: str, key: str) -> list[Figure]:
@@ -76,15 +80,15 @@ def engine_figures(run: ChildRun, engine: str, suffix: str, key: str) -> list[Fi
 
 
 def run(turns: int, profiles: tuple[str, ...] = ("here", "pi4"),
-        engines: tuple[str, ...] = ENGINES) -> tuple[list[Figure], dict[str, object]]:
+        engines: tuple[str, ...] = ENGINES, speculate_ms: int | None = None
+        ) -> tuple[list[Figure], dict[str, object]]:
     figures: list[Figure] = []
     details: dict[str, object] = {}
     for profile in profiles:
         limit = PI4 if profile == "pi4" else None
         suffix, key = (" (Pi 4 approx.)", "_pi4") if limit else ("", "")
         for engine in engines:
-            done = local_run(turns, engine, limit)
-            details[f"local_{engine}{key}_log"] = done.stderr_tail[-1500:]
+            done = local_run(turns, engine, limit, speculate_ms)
             figures += engine_figures(done, engine, suffix, key)
             details[f"local_{engine}{key}_answers"] = done.child["records"]["counters"].get(
                 "responses", 0)
@@ -101,10 +105,13 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--profile", choices=("here", "pi4", "both"), default="both")
     parser.add_argument("--engine", choices=ENGINES, help="only this one")
+    parser.add_argument("--speculate-ms", type=int, help="local.stt.speculate_after_ms "
+                        "(0: decode only at the turn's end, as before issue 18)")
     args = parser.parse_args()
     profiles = ("here", "pi4") if args.profile == "both" else (args.profile,)
     print(f"load average at start: {os.getloadavg()}")
-    figures, details = run(args.turns, profiles, (args.engine,) if args.engine else ENGINES)
+    figures, details = run(args.turns, profiles, (args.engine,) if args.engine else ENGINES,
+                           args.speculate_ms)
     for f in figures:
         print(f"{f.label}: {f.summary} [{f.verdict}]  {f.note}")
     print(json.dumps({"details": details, "samples": {f.key: f.samples for f in figures}}))
