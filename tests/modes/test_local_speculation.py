@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 
 from actors.engines.local import LocalEngine
-from drivers.local.skills import SkillRegistry
 from runtime.config import HubConfig
 from runtime.engine_factory import LocalParts, WithSkills, build_engine
 from speech_api import AudioChunk, BlockingSpeechToTextClient, BlockingTextToSpeechClient
@@ -105,26 +105,35 @@ def completed(events: Events) -> list[str]:
             if isinstance(e, ev.ResponseDone) and e.status == "completed"]
 
 
-def engine_with(stt: CountingStt, skills: SkillRegistry,
-                tts: BlockingTextToSpeechClient | None = None) -> LocalEngine:
-    return LocalEngine(stt, tts or local_tts(), skills, speculate_after_ms=SPECULATE_MS)
+@contextmanager
+def running(stt: BlockingSpeechToTextClient, tts: BlockingTextToSpeechClient | None = None,
+            speculate_ms: float = SPECULATE_MS) -> Iterator[tuple[Events, LocalEngine]]:
+    """A started local engine (skills at a fixed time), closed afterwards."""
+    events = Events()
+    with skills_at_fixed_time() as skills:
+        engine = LocalEngine(stt, tts or local_tts(), skills, speculate_after_ms=speculate_ms)
+        engine.start(events)
+        try:
+            yield events, engine
+        finally:
+            engine.close()
+
+
+def guessed(engine: LocalEngine, stt: CountingStt, text: str) -> None:
+    """``text`` said, and its pause decoded (the turn not ended)."""
+    say(engine, text)
+    stt.wait_decodes(len(stt.decoded_ms) + 1)
 
 
 def test_a_turn_is_decoded_in_its_pause_and_answered_from_that_decode_at_its_end() -> None:
-    events, stt = Events(), CountingStt(grammar_stt())
-    with skills_at_fixed_time() as skills:
-        engine = engine_with(stt, skills)
-        engine.start(events)
-        try:
-            say(engine, "what time is it")
-            stt.wait_decodes(1)  # during the silence: the turn has not ended
-            assert finals(events) == [], "a speculative decode must not be told as heard"
-            for chunk in quiet(400):  # the rest of the endpoint's silence
-                engine.send_audio(chunk)
-            engine.end_turn()
-            events.wait(events.done(), 60, "the answer")
-        finally:
-            engine.close()
+    stt = CountingStt(grammar_stt())
+    with running(stt) as (events, engine):
+        guessed(engine, stt, "what time is it")  # during the silence: the turn goes on
+        assert finals(events) == [], "a speculative decode must not be told as heard"
+        for chunk in quiet(400):  # the rest of the endpoint's silence
+            engine.send_audio(chunk)
+        engine.end_turn()
+        events.wait(events.done(), 60, "the answer")
     assert len(stt.decoded_ms) == 1, "the turn was decoded again at its end"
     assert finals(events) == ["what time is it"]
     assert completed(events) == ["It's 10:30 AM."]
@@ -132,18 +141,12 @@ def test_a_turn_is_decoded_in_its_pause_and_answered_from_that_decode_at_its_end
 
 
 def test_speech_after_the_speculative_decode_gets_the_whole_turn_decoded() -> None:
-    events, stt = Events(), CountingStt(free_stt())
-    with skills_at_fixed_time() as skills:
-        engine = engine_with(stt, skills)
-        engine.start(events)
-        try:
-            say(engine, "what time is it")
-            stt.wait_decodes(1)  # a guess of "what time is it" is ready...
-            say(engine, "set a timer for ten minutes")  # ...and the user goes on
-            engine.end_turn()
-            events.wait(events.done(), 60, "the answer")
-        finally:
-            engine.close()
+    stt = CountingStt(free_stt())
+    with running(stt) as (events, engine):
+        guessed(engine, stt, "what time is it")  # a guess of "what time is it" is ready...
+        say(engine, "set a timer for ten minutes")  # ...and the user goes on
+        engine.end_turn()
+        events.wait(events.done(), 60, "the answer")
     assert engine.speculation.discarded >= 1
     assert finals(events) != ["what time is it"], "answered the stale guess"
     assert "timer" in finals(events)[0]
@@ -152,59 +155,41 @@ def test_speech_after_the_speculative_decode_gets_the_whole_turn_decoded() -> No
 
 
 def test_a_turn_resumed_after_its_speculative_answer_is_answered_whole() -> None:
-    events, stt = Events(), CountingStt(free_stt())
-    with skills_at_fixed_time() as skills:
-        engine = engine_with(stt, skills)
-        engine.start(events)
-        try:
-            say(engine, "what time is it")
-            stt.wait_decodes(1)
-            engine.end_turn()  # answered at once from the guess...
-            engine.resume_turn()  # ...but the user was not done: the turn comes back
-            say(engine, "set a timer for ten minutes")
-            engine.end_turn()
-            # the first commit's answer may have been skipped (stale) or started
-            events.wait(lambda _: any("timer" in text for text in finals(events)), 60,
-                        "the whole turn's transcript")
-            events.wait(events.done(len(finals(events))), 30, "every answer's end")
-        finally:
-            engine.close()
+    stt = CountingStt(free_stt())
+    with running(stt) as (events, engine):
+        guessed(engine, stt, "what time is it")
+        engine.end_turn()  # answered at once from the guess...
+        engine.resume_turn()  # ...but the user was not done: the turn comes back
+        say(engine, "set a timer for ten minutes")
+        engine.end_turn()
+        # the first commit's answer may have been skipped (stale) or started
+        events.wait(lambda _: any("timer" in text for text in finals(events)), 60,
+                    "the whole turn's transcript")
+        events.wait(events.done(len(finals(events))), 30, "every answer's end")
     last = finals(events)[-1]
     assert "time" in last and "timer" in last, f"the resumed turn was not heard whole: {last!r}"
     assert max(stt.decoded_ms) > stt.decoded_ms[0] + 1000
 
 
 def test_a_speculative_decode_is_dropped_when_the_turn_is_cancelled() -> None:
-    events, stt = Events(), CountingStt(grammar_stt())
-    with skills_at_fixed_time() as skills:
-        engine = engine_with(stt, skills)
-        engine.start(events)
-        try:
-            say(engine, "what time is it")
-            stt.wait_decodes(1)
-            engine.cancel_turn()
-            say(engine, "set a timer for ten minutes")
-            engine.end_turn()
-            events.wait(events.done(), 60, "the answer")
-        finally:
-            engine.close()
+    stt = CountingStt(grammar_stt())
+    with running(stt) as (events, engine):
+        guessed(engine, stt, "what time is it")
+        engine.cancel_turn()
+        say(engine, "set a timer for ten minutes")
+        engine.end_turn()
+        events.wait(events.done(), 60, "the answer")
     assert finals(events) == ["set a timer for ten minutes"]
     assert completed(events) == ["Timer set for 10 minutes."]
 
 
 def test_the_offline_refusal_is_synthesised_once_and_spoken_the_same_every_time() -> None:
-    events, tts = Events(), CountingTts()
-    with skills_at_fixed_time() as skills:
-        engine = LocalEngine(grammar_stt(), tts, skills)
-        engine.start(events)
-        try:
-            for _ in range(2):
-                for chunk in utterance("tell me a joke about penguins"):
-                    engine.send_audio(chunk)
-                engine.end_turn()
-            events.wait(events.done(2), 30, "both answers")
-        finally:
-            engine.close()
+    tts = CountingTts()
+    with running(grammar_stt(), tts, speculate_ms=0) as (events, engine):
+        for _ in range(2):
+            say(engine, "tell me a joke about penguins")
+            engine.end_turn()
+        events.wait(events.done(2), 60, "both answers")
     first, second = (e for e in events.of(ev.ResponseDone) if isinstance(e, ev.ResponseDone))
     assert first.transcript == second.transcript == engine.unknown_request
     assert tts.asked == [engine.unknown_request]
