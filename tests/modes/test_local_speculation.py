@@ -8,6 +8,7 @@ recogniser is wrapped only to count and time its decodes.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -209,3 +210,23 @@ def test_local_mode_decodes_in_the_pause_as_configured() -> None:
             assert engine.inner.speculate_after_ms == setting
         finally:
             engine.close()
+
+
+def test_the_first_sentence_is_emitted_before_the_last_is_synthesised() -> None:
+    tts = local_tts()
+    flite_engine = tts.engine
+    started: list[tuple[str, int]] = []
+    synthesize = flite_engine.synthesize
+
+    def recorded(text: str, voice: str) -> AudioChunk:
+        started.append((text, time.monotonic_ns()))
+        return synthesize(text, voice)
+
+    flite_engine.synthesize = recorded  # type: ignore[method-assign]
+    with running(grammar_stt(), tts, speculate_ms=0) as (events, engine):
+        engine.announce("Your timer is done. It rang just now. Here is the third sentence.")
+        events.wait(events.done(), 30, "the announcement")
+    assert [text for text, _ in started] == ["Your timer is done.", "It rang just now.",
+                                             "Here is the third sentence."]
+    first_audio = next(e for e in events.items if isinstance(e, ev.AudioDelta))
+    assert first_audio.received_at_ns < started[-1][1]
