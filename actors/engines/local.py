@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -55,6 +56,11 @@ NOT_HEARD = "Sorry, I did not catch that."
 # takes "minutes" followed by 70 ms of quiet for "minute"; by the commit the turn has
 # 700 ms of it, and from ~370 ms on its transcripts were those of the whole turn.
 SPECULATIVE_PAUSE_MS = 400.0
+# A turn answered from its speculative decode is answered at its commit, before the user
+# could go on after a long pause: a transcript no skill takes ("set a timer for") waits this
+# long first, so a resumed turn (speech within ~200 ms of the commit, confirmed ~250 ms
+# later) takes it back before an apology starts. A request a skill takes goes out at once.
+UNMATCHED_GRACE_S = 0.5
 
 
 @dataclass(slots=True, eq=False)
@@ -129,6 +135,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
         self._guess: _Guess | None = None  # the turn in progress's, while still true
         self._last_guess: _Guess | None = None  # the last one submitted (maybe cancelled)
         self.speculation = SpeculationCounts()
+        self._went_on = threading.Event()  # set when the committed turn is taken back
         self._fixed_phrases = {unknown_request, NOT_HEARD}
         self._phrase_audio: dict[str, tuple[AudioChunk, ...]] = {}
 
@@ -173,10 +180,15 @@ class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
         super().cancel_turn()
         self._drop_guess()
 
+    def resume_turn(self) -> bool:
+        self._went_on.set()
+        return super().resume_turn()
+
     def _take_guess(self) -> _Guess | None:
         """The committed turn's speculative decode (None: none, or speech came after it);
         the next turn starts from nothing."""
         guess, self._guess = self._guess, None
+        self._went_on.clear()
         if self._pause is not None:
             self._pause.reset()
         return guess
@@ -219,6 +231,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
     def close(self) -> None:
         self.replies.interrupt()
         self._drop_guess()
+        self._went_on.set()
         self.retire_turns()
         abort = getattr(self.stt, "abort", None)
         if callable(abort):
@@ -255,21 +268,24 @@ class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
         finally:
             guess.finished = True
 
-    def _heard(self, chunks: tuple[AudioChunk, ...], guess: _Guess | None) -> str:
-        """The turn's transcript: the speculative one if it covers all the turn's speech
-        (no speech came after it, and the turn begins with the audio it decoded)."""
+    def _heard(self, chunks: tuple[AudioChunk, ...],
+               guess: _Guess | None) -> tuple[str, bool]:
+        """The turn's transcript, and whether it is the speculative one (used if it covers
+        all the turn's speech: none came after it, and the turn begins with its audio)."""
         if guess is not None and guess.text is not None and not guess.cancelled and \
                 len(guess.chunks) <= len(chunks) and \
                 all(a is b for a, b in zip(guess.chunks, chunks, strict=False)):
             self.speculation.used += 1
             log.info("turn answered from its speculative decode")
-            return guess.text
-        return self._transcribe(chunks)
+            return guess.text, True
+        return self._transcribe(chunks), False
 
     def _answer(self, chunks: tuple[AudioChunk, ...], preface: str,
                 screened: bool = False, guess: _Guess | None = None) -> None:
         self._turns += 1
-        text = self._heard(chunks, guess)
+        text, early = self._heard(chunks, guess)
+        if early and (not text or self.skills.match(text) is None):
+            self._went_on.wait(UNMATCHED_GRACE_S)  # "set a timer for" ... "ten minutes"
         if self.stale:
             return  # the user went on while this was decoded: the whole turn comes again
         self.last_transcript = text
