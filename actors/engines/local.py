@@ -276,7 +276,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
                 len(guess.chunks) <= len(chunks) and \
                 all(a is b for a, b in zip(guess.chunks, chunks, strict=False)):
             self.speculation.used += 1
-            log.info("turn answered from its speculative decode")
+            log.debug("turn answered from its speculative decode")
             return guess.text, True
         return self._transcribe(chunks), False
 
@@ -284,7 +284,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
                 screened: bool = False, guess: _Guess | None = None) -> None:
         self._turns += 1
         text, early = self._heard(chunks, guess)
-        if early and (not text or self.skills.match(text) is None):
+        if early and not screened and (not text or self.skills.match(text) is None):
             self._went_on.wait(UNMATCHED_GRACE_S)  # "set a timer for" ... "ten minutes"
         if self.stale:
             return  # the user went on while this was decoded: the whole turn comes again
