@@ -216,6 +216,9 @@ class LocalSttConfig:
     download_dir: Path | None = setting(None, help="faster_whisper: where tiny.en may be "
                                         "downloaded when no model is installed (null: "
                                         "$STATE_DIRECTORY/models under systemd, else never)")
+    speculate_after_ms: int = setting(200, min=0, max=5000, help="local mode: decode the "
+                                      "turn once its audio has been quiet this long, while the "
+                                      "endpoint still counts (0: only at the turn's end)")
 
 
 @dataclass(frozen=True, slots=True)

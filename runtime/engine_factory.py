@@ -224,7 +224,9 @@ def build_engine(config: HubConfig, context: EngineContext | None = None,
         return _transcribe_engine(config, ctx.link, dictation_stt(config))
     skills = SkillRegistry(ctx.skill_context)
     parts = local or load_local_parts(config, skills.jsgf(), standby=config.mode != "local")
-    offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon)
+    speculate = config.local.stt.speculate_after_ms if config.mode == "local" else 0
+    offline = LocalEngine(parts.stt, parts.tts, skills, render_earcon=ctx.render_earcon,
+                          speculate_after_ms=speculate)  # the fallback gets no turn audio
     ctx.skill_context.on_timer_ring = lambda ring: offline.announce(ring.message, ring.earcon)
     ctx.skill_context.last_answer = lambda: offline.last_answer
     if ctx.skill_context.status is HubStatus:  # the hub gave no status: report what we know

@@ -5,12 +5,23 @@ it heard, then ``ResponseStarted``, ``AudioDelta`` pieces, ``ResponseDone``), so
 the rest of the hub does not know it is offline. Work runs on one worker thread
 in order: a turn's answer, a timer's ring, the fallback's notice. It is also the
 hub's announcer: timers ring through :meth:`announce` in every mode.
+
+Speculative decoding (``speculate_after_ms``): the turn ends after the endpoint's
+silence, but the speech ended before it. Once the audio received has been quiet for
+``speculate_after_ms``, the audio so far is decoded on the worker thread (one such
+decode at a time) while the endpoint is still counting. At the commit that transcript
+is used only if no speech came after it; if speech came back it is dropped and the
+whole turn is decoded, as it is after a resumed turn (its audio comes back whole).
+Fixed phrases (the offline refusal, "did not catch that") are synthesised once.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import math
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from actors.engine import Emit
@@ -23,6 +34,7 @@ from actors.engines.speaker import (
 )
 from actors.engines.worker import WorkerEngine
 from drivers.local.lazy_stt import LazySpeechToText
+from drivers.local.pause import PauseDetector
 from drivers.local.skills import SkillRegistry
 from speech_api import (
     AudioChunk,
@@ -40,6 +52,33 @@ UNKNOWN_REQUEST = (  # every offline skill, so the answer to anything else is ho
     "and mute the microphone."
 )
 NOT_HEARD = "Sorry, I did not catch that."
+# A speculative decode hears at least this much pause after the speech: pocketsphinx
+# takes "minutes" followed by 70 ms of quiet for "minute"; by the commit the turn has
+# 700 ms of it, and from ~370 ms on its transcripts were those of the whole turn.
+SPECULATIVE_PAUSE_MS = 400.0
+# A turn answered from its speculative decode is answered at its commit, before the user
+# could go on after a long pause: a transcript no skill takes ("set a timer for") waits this
+# long first, so a resumed turn (speech within ~200 ms of the commit, confirmed ~250 ms
+# later) takes it back before an apology starts. A request a skill takes goes out at once.
+UNMATCHED_GRACE_S = 0.5
+
+
+@dataclass(slots=True, eq=False)
+class _Guess:
+    """A decode of the turn's audio up to a pause, made while the endpoint counts."""
+
+    chunks: tuple[AudioChunk, ...]
+    speech_frames: int  # the pause detector's count when taken: more later = speech came back
+    padding: tuple[AudioChunk, ...] = ()  # more of the pause's own quiet (see _padding)
+    text: str | None = None  # None: not decoded (cancelled, or the decode failed)
+    cancelled: bool = False  # speech came back (set on the Session's thread)
+    started: bool = False
+    finished: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Speculate:
+    guess: _Guess
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +86,16 @@ class _Turn:
     chunks: tuple[AudioChunk, ...]
     preface: str
     screened: bool = False  # answer only a request (the speech came without a trigger)
+    guess: _Guess | None = None  # a decode of the turn up to its pause, if still true
+
+
+@dataclass(slots=True)
+class SpeculationCounts:
+    """What became of the speculative decodes (for logs, benchmarks and tests)."""
+
+    decoded: int = 0  # decodes made during a pause
+    used: int = 0  # turns answered from one
+    discarded: int = 0  # dropped because speech came back
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,8 +104,9 @@ class _Announce:
     earcon: str | None
 
 
-class LocalEngine(WorkerEngine["_Turn | _Announce"]):
-    """Offline conversation engine; ``skills`` is owned (and closed) by the caller."""
+class LocalEngine(WorkerEngine["_Turn | _Announce | _Speculate"]):
+    """Offline conversation engine; ``skills`` is owned (and closed) by the caller.
+    ``speculate_after_ms`` > 0: decode a turn during its endpoint silence (module doc)."""
 
     thread_name = "local-engine"
 
@@ -68,6 +118,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         *,
         render_earcon: EarconRenderer = no_earcons,
         unknown_request: str = UNKNOWN_REQUEST,
+        speculate_after_ms: float = 0.0,
     ) -> None:
         super().__init__()
         self.stt = stt
@@ -79,6 +130,14 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         self.last_answer: str | None = None
         self.last_transcript: str | None = None
         self._turns = 0
+        self.speculate_after_ms = speculate_after_ms
+        self._pause = PauseDetector(speculate_after_ms) if speculate_after_ms > 0 else None
+        self._guess: _Guess | None = None  # the turn in progress's, while still true
+        self._last_guess: _Guess | None = None  # the last one submitted (maybe cancelled)
+        self.speculation = SpeculationCounts()
+        self._went_on = threading.Event()  # set when the committed turn is taken back
+        self._fixed_phrases = {unknown_request, NOT_HEARD}
+        self._phrase_audio: dict[str, tuple[AudioChunk, ...]] = {}
 
     # --- ConversationEngine ---------------------------------------------------------
 
@@ -92,11 +151,52 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
     def end_turn_screened(self) -> None:
         """End a turn that came without a trigger: answer it only if it asks a skill
         for something, else end it without a word (the room was talking)."""
-        self.submit_turn(_Turn(self.take_turn(), "", screened=True))
+        self.submit_turn(_Turn(self.take_turn(), "", screened=True, guess=self._take_guess()))
 
     def answer_turn(self, preface: str = "") -> None:
         """Answer the audio sent since the last turn, saying ``preface`` first."""
-        self.submit_turn(_Turn(self.take_turn(), preface))
+        self.submit_turn(_Turn(self.take_turn(), preface, guess=self._take_guess()))
+
+    def send_audio(self, chunk: AudioChunk) -> None:
+        super().send_audio(chunk)
+        pause = self._pause
+        if pause is None:
+            return
+        pause.feed(chunk)
+        guess = self._guess
+        if guess is not None and pause.speech_frames != guess.speech_frames:
+            guess.cancelled = True  # speech came back: that decode is not the turn's
+            self.speculation.discarded += 1
+            self._guess = guess = None
+        last = self._last_guess
+        busy = last is not None and last.started and not last.finished  # one at a time
+        if guess is None and pause.paused and not busy:
+            self._guess = self._last_guess = _Guess(
+                self.turn.snapshot(), pause.speech_frames,
+                _padding(chunk, SPECULATIVE_PAUSE_MS - pause.after_ms))
+            self.submit(_Speculate(self._guess))
+
+    def cancel_turn(self) -> None:
+        super().cancel_turn()
+        self._drop_guess()
+
+    def resume_turn(self) -> bool:
+        self._went_on.set()
+        return super().resume_turn()
+
+    def _take_guess(self) -> _Guess | None:
+        """The committed turn's speculative decode (None: none, or speech came after it);
+        the next turn starts from nothing."""
+        guess, self._guess = self._guess, None
+        self._went_on.clear()
+        if self._pause is not None:
+            self._pause.reset()
+        return guess
+
+    def _drop_guess(self) -> None:
+        guess = self._take_guess()
+        if guess is not None:
+            guess.cancelled = True
 
     def answer_audio(self, chunks: Sequence[AudioChunk], preface: str = "", *,
                      turn: bool = False, screened: bool = False) -> None:
@@ -130,6 +230,8 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
 
     def close(self) -> None:
         self.replies.interrupt()
+        self._drop_guess()
+        self._went_on.set()
         self.retire_turns()
         abort = getattr(self.stt, "abort", None)
         if callable(abort):
@@ -140,17 +242,50 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
 
     # --- the worker -----------------------------------------------------------------
 
-    def handle(self, job: _Turn | _Announce) -> None:
+    def handle(self, job: _Turn | _Announce | _Speculate) -> None:
         match job:
-            case _Turn(chunks=chunks, preface=preface, screened=screened):
-                self._answer(chunks, preface, screened)
+            case _Turn(chunks=chunks, preface=preface, screened=screened, guess=guess):
+                self._answer(chunks, preface, screened, guess)
             case _Announce(text=text, earcon=earcon):
                 self.speak(text, earcon)
+            case _Speculate(guess=guess):
+                self._speculate(guess)
+
+    def _speculate(self, guess: _Guess) -> None:
+        if guess.cancelled:
+            guess.finished = True
+            return  # speech came back before it started: a later pause decodes again
+        guess.started = True
+        started = time.monotonic()
+        try:
+            audio = join_chunks(guess.chunks + guess.padding)
+            guess.text = self.stt.transcribe_blocking(audio).strip()
+            self.speculation.decoded += 1
+            log.info("speculative decode of %d chunks: %.0f ms", len(guess.chunks),
+                     (time.monotonic() - started) * 1000)
+        except SpeechAPIError as exc:
+            log.debug("speculative decode failed (the turn is decoded at its end): %s", exc)
+        finally:
+            guess.finished = True
+
+    def _heard(self, chunks: tuple[AudioChunk, ...],
+               guess: _Guess | None) -> tuple[str, bool]:
+        """The turn's transcript, and whether it is the speculative one (used if it covers
+        all the turn's speech: none came after it, and the turn begins with its audio)."""
+        if guess is not None and guess.text is not None and not guess.cancelled and \
+                len(guess.chunks) <= len(chunks) and \
+                all(a is b for a, b in zip(guess.chunks, chunks, strict=False)):
+            self.speculation.used += 1
+            log.debug("turn answered from its speculative decode")
+            return guess.text, True
+        return self._transcribe(chunks), False
 
     def _answer(self, chunks: tuple[AudioChunk, ...], preface: str,
-                screened: bool = False) -> None:
+                screened: bool = False, guess: _Guess | None = None) -> None:
         self._turns += 1
-        text = self._transcribe(chunks)
+        text, early = self._heard(chunks, guess)
+        if early and not screened and (not text or self.skills.match(text) is None):
+            self._went_on.wait(UNMATCHED_GRACE_S)  # "set a timer for" ... "ten minutes"
         if self.stale:
             return  # the user went on while this was decoded: the whole turn comes again
         self.last_transcript = text
@@ -193,7 +328,7 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         try:
             reply.text(text)
             first = True
-            for chunk in self.tts.synthesize_stream_blocking(text):
+            for chunk in self._speech(text):
                 if first and earcon:
                     sound = earcon_at(self.render_earcon, earcon, chunk.sample_rate)
                     reply.audio([sound] if sound is not None else [])
@@ -205,3 +340,19 @@ class LocalEngine(WorkerEngine["_Turn | _Announce"]):
         except SpeechAPIError as exc:
             log.warning("local text-to-speech failed: %s", exc)
             reply.done("failed")
+
+    def _speech(self, text: str) -> Iterator[AudioChunk]:
+        """``text``'s audio, sentence by sentence as synthesised; a fixed phrase's from
+        memory after its first time (the refusal is the same every time)."""
+        if text not in self._fixed_phrases:
+            return self.tts.synthesize_stream_blocking(text)
+        audio = self._phrase_audio.get(text)
+        if audio is None:
+            audio = self._phrase_audio[text] = tuple(self.tts.synthesize_stream_blocking(text))
+        return iter(audio)
+
+
+def _padding(quiet: AudioChunk, ms: float) -> tuple[AudioChunk, ...]:
+    """``ms`` more of the pause: copies of its last (quiet) chunk."""
+    each = quiet.duration_ms or 0.0
+    return (quiet,) * math.ceil(ms / each) if each > 0 and ms > 0 else ()

@@ -48,6 +48,11 @@ class TurnAudio:
     def clear(self) -> None:
         self.take()
 
+    def snapshot(self) -> tuple[AudioChunk, ...]:
+        """The audio so far, left in place (the turn goes on)."""
+        with self._lock:
+            return tuple(self._chunks)
+
     def put_back(self, chunks: tuple[AudioChunk, ...]) -> None:
         """Put a committed turn's audio back in front (the user went on speaking)."""
         with self._lock:

@@ -30,6 +30,7 @@ from tests.bench import (
     bench_cpu,
     bench_endpoint,
     bench_latency,
+    bench_local,
     bench_memory,
     bench_pizero,
     bench_startup,
@@ -59,6 +60,7 @@ class Profile:
     pizero_turns: int
     pizero_barge_ins: int
     engines: bool = True  # also run the offline engines' own benchmark (~50 s)
+    local_turns: int = 4  # local mode, per engine, here and on the Pi 4 approx. (bench_local)
 
 
 FULL = Profile(turns=30, pinned_turns=6, barge_ins=10, idle_s=120, idle_pinned_s=30,
@@ -67,7 +69,8 @@ FULL = Profile(turns=30, pinned_turns=6, barge_ins=10, idle_s=120, idle_pinned_s
                pizero_barge_ins=5)
 QUICK = Profile(turns=5, pinned_turns=2, barge_ins=3, idle_s=15, idle_pinned_s=10,
                 memory_turns=1, memory_reps=1, leak_s=30, startup_reps=1,
-                wake_models=("okay_nabu",), pizero_turns=2, pizero_barge_ins=2, engines=False)
+                wake_models=("okay_nabu",), pizero_turns=2, pizero_barge_ins=2, engines=False,
+                local_turns=2)
 
 
 def _git_commit() -> str:
@@ -122,6 +125,7 @@ def run(profile: Profile, out_dir: Path) -> dict[str, Any]:
         ("wake", lambda: bench_wake.run(profile.wake_models)),
         ("wake_hub", bench_wake_hub.run),  # ~80 s: 15 phrases through the real hub
         ("pizero", lambda: bench_pizero.run(profile.pizero_turns, profile.pizero_barge_ins)),
+        ("local", lambda: bench_local.run(profile.local_turns)),
     ]
     if profile.engines:
         steps.append(("engines", _engines_bench))
