@@ -7,8 +7,14 @@ ends): both judge a frame by how loud it is against the quiet between words.
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 FLOOR_MIN_DBFS = -60.0  # a quiet room through a real microphone; digital silence counts as this
 SILENCE_DBFS = -100.0  # the level of a frame of zeros (log of 0 is not a number)

@@ -15,11 +15,17 @@ the engine gets no VAD decisions, and one pass over 320 samples is all it costs.
 from __future__ import annotations
 
 import math
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.local.framing import to_pcm16_mono
 from speech_api import AudioChunk
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 SPEECH_MIN_DBFS = -50.0  # quieter than this is never speech (a quiet room is -60..-70)
 DROP_DB = 20.0  # a word spoken on after a pause is within this of the turn's loudest frame

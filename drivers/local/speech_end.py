@@ -14,12 +14,18 @@ from __future__ import annotations
 import statistics
 from collections import deque
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from drivers.local.energy import FloorTracker, frame_levels
 from drivers.local.framing import to_pcm16_mono
 from speech_api import AudioChunk
+
+if TYPE_CHECKING:
+    import numpy as np
+else:  # imported at first use, after READY (see drivers.lazy_import)
+    from drivers.lazy_import import lazy_module
+
+    np = lazy_module("numpy")
 
 FRAME_MS = 10  # fine enough to place an end within a frame or two of the true one
 BATCH_MS = 200  # audio measured at once (the end and `loud` measure what is pending first)

@@ -22,3 +22,12 @@ def test_import_speech_api_loads_no_heavy_modules() -> None:
 
 def test_config_and_cli_load_no_heavy_modules() -> None:
     assert loaded_after("import runtime.config, runtime.logging_setup") == []
+
+
+def test_the_hub_and_its_audio_paths_import_no_numpy_before_ready() -> None:
+    # numpy is imported at first use, after READY (drivers/lazy_import.py)
+    modules = ("runtime.hub, runtime.hub_parts, runtime.engine_factory, actors.listener, "
+               "actors.engines.local, actors.engines.fallback, drivers.local.segmenter, "
+               "drivers.local.speech_end, drivers.local.pause, drivers.local.level, "
+               "drivers.local.wake_gate")
+    assert "numpy" not in loaded_after(f"import {modules}")
