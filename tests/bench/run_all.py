@@ -1,7 +1,7 @@
 """Run every benchmark; write bench-results.json, bench-results.md and bench-latency.png.
 
-    .venv/bin/python -m tests.bench.run_all            # full run, about 13 minutes
-    .venv/bin/python -m tests.bench.run_all --quick    # smaller samples, about 4 minutes
+    .venv/bin/python -m tests.bench.run_all            # full run, about 20 minutes
+    .venv/bin/python -m tests.bench.run_all --quick    # smaller samples, about 9 minutes
 
 Each benchmark runs the real hub in a child process against the fake OpenAI
 server, with real alsa-lib file-plugin devices paced in real time (see
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true",
-                        help="smaller samples, no offline-engines benchmark (~4 minutes)")
+                        help="smaller samples, no offline-engines benchmark (~9 minutes)")
     parser.add_argument("--out", type=Path, default=Path.cwd(),
                         help="directory for the results (default: the current directory)")
     args = parser.parse_args(argv)
