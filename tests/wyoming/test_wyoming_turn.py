@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from drivers.volume import VolumeControl
 from tests.alsa.alsa_harness import AlsaFiles
 from tests.e2e.hubtest import loud_ms, played, running_hub
 from tests.fakes.openai_script import ChatReply
@@ -32,7 +33,7 @@ chained:
   tts: {{provider: wyoming, base_url: "{piper.uri}", voice: en_US-joe-medium}}
 """)
     with running_hub(run.hub, alsa_files, pcm):
-        run.wait_answers(1, 60)
+        run.wait_played("It is sunny today. Take a hat.", 60)
         assert run.hub.wait_for_state("idle", 20)
     (transcript,) = run.heard()
     assert "weather" in transcript.lower()
@@ -41,9 +42,15 @@ chained:
     assert run.answers() == ["It is sunny today. Take a hat."]
     assert [r.path for r in fake_openai.requests if r.method == "POST"] == [
         "/v1/chat/completions"]  # speech went to the Wyoming servers only
+    # piper's answer was played in full (its loud time at the device, scaled by the gain) ...
+    sent = concat(*run.reply_audio("It is sunny today. Take a hat.").values())  # per sentence
     reply = played(alsa_files)
-    assert loud_ms(reply) > 800
-    assert "sunny" in heard(reply)  # piper's voice, understood by the offline recogniser
+    gain = VolumeControl(round(run.config.audio.playback.volume * 100)).gain
+    assert loud_ms(sent) > 800
+    assert loud_ms(reply, 1000 * gain) >= 0.95 * loud_ms(sent)
+    # ... and it is piper's voice saying the answer, understood by the offline recogniser
+    said = heard(reply)
+    assert "sunny" in said, f"played: {said!r}; as piper sent it: {heard(sent)!r}"
     stages = run.context.stages.snapshot()
     assert {n: (s["provider"], s["endpoint"], s["healthy"]) for n, s in stages.items()} == {
         "stt": ("wyoming", whisper.uri, True), "llm": ("openai", fake_openai.base_url, True),
