@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from actors.engine import ConversationEngine, Emit
 from actors.engines.delegating import DelegatingEngine
 from actors.engines.fallback import FallbackEngine, TurnDetector
-from actors.engines.in_flight import ResponsesInFlight
+from actors.engines.in_flight import ResponsesInFlight, online_items
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.speaker import EarconRenderer, no_earcons
@@ -305,7 +305,7 @@ class WithAnnouncer(DelegatingEngine):
         """A tap or a barge-in stops a ring being spoken too (its audio is the announcer's)."""
         self.announcer.interrupt(cancel_response, ())
         self.inner.interrupt(cancel_response and self.online_responses.any,
-                             [h for h in heard if not h[0].startswith("local")])
+                             online_items(heard))
 
     def close(self) -> None:
         try:

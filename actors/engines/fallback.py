@@ -25,7 +25,7 @@ from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from actors.engine import ConversationEngine, Emit
-from actors.engines.in_flight import ResponsesInFlight
+from actors.engines.in_flight import ResponsesInFlight, online_items
 from actors.engines.link import ProviderLink
 from actors.engines.local import LocalEngine
 from actors.engines.worker import TurnAudio
@@ -156,7 +156,7 @@ class FallbackEngine:
             self._pending = None
         if self.link.online:  # a ring spoken by the local engine is no online response
             self.online.interrupt(cancel_response and self._online_responses.any,
-                                  [h for h in heard if not h[0].startswith("local")])
+                                  online_items(heard))
 
     def tool_result(self, call_id: str, output: str) -> None:
         self.online.tool_result(call_id, output)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from actors.engine import Emit
 from speech_api.events import ConnectionLost, RealtimeEvent, ResponseDone, ResponseStarted
@@ -38,3 +39,8 @@ class ResponsesInFlight:
     def any(self) -> bool:
         with self._lock:
             return bool(self._open)
+
+
+def online_items(heard: Sequence[tuple[str, int]]) -> list[tuple[str, int]]:
+    """The heard items an online engine knows: the local engine's ("local-...") are its own."""
+    return [h for h in heard if not h[0].startswith("local")]
